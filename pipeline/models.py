@@ -159,3 +159,30 @@ class Letter:
     def year(self) -> int | None:
         """The Gregorian year the number belongs to (serials restart every calendar year)."""
         return self.date.value.year if self.date.value else None
+
+    def to_dict(self) -> dict:
+        """The `saraban extract --json` shape (../shared/contracts.md)."""
+        def field_json(f: Field, value: object) -> dict | None:
+            if self.kind is DocumentKind.NOT_LETTER and f.value is None:
+                return None
+            return {"value": value, "confidence": round(f.confidence, 3)}
+
+        return {
+            "file": self.file,
+            "kind": self.kind.value,
+            "pages": self.pages,
+            "number": field_json(self.number, self.number.value.canonical if self.number.value else None),
+            "date": field_json(self.date, self.date.value.isoformat() if self.date.value else None),
+            "subject": field_json(self.subject, self.subject.value),
+            "addressee": field_json(self.addressee, self.addressee.value),
+            "references": list(self.references),
+            "attachments": list(self.attachments),
+            "urgency": self.urgency,
+            "secrecy": self.secrecy,
+            "attachment_pages": self.attachment_pages,
+            "missing_attachments": self.missing_attachments,
+            "distribution": list(self.distribution),
+            "needs_review": self.needs_review,
+            "review_reasons": [r.value for r in self.review_reasons],
+            "seconds": self.seconds,
+        }

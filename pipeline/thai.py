@@ -143,3 +143,15 @@ def thai_date_text(year: int, month: int, day: int, *, abbreviated: bool = False
     full, abbr = MONTHS[month - 1]
     text = f"{day} {abbr if abbreviated else full} {ce_year_to_be(year)}"
     return to_thai_digits(text) if thai_digits else text
+
+
+_MARKS = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
+
+
+def strip_marks(text: str) -> str:
+    """Text without the marks written above and below letters: a key that survives OCR dropping them.
+
+    >>> strip_marks("สิ่งที่ส่งมาด้วย")
+    'สงทสงมาดวย'
+    """
+    return _MARKS.sub("", normalize_text(text).replace("\u0e33", "\u0e32"))

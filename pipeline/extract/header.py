@@ -1,0 +1,214 @@
+"""Header fields from the read header lines, by their labels (domain.md §2).
+
+`เรื่อง`, `เรียน`, `อ้างถึง`, `สิ่งที่ส่งมาด้วย` start a field at the left margin; lines indented
+under the text continue it; `๑.` / `1.` starts the next item of a list. The number line starts
+with `ที่`; the letter's date stands alone near the centre (a memo's follows `วันที่` on the
+number line). Labels are matched without their marks, which OCR drops most often.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from pipeline.extract.date import read_date
+from pipeline.models import SECRECIES, URGENCIES
+from pipeline.ocr.header import HeaderText
+from pipeline.thai import fold_spaces, normalize_text, strip_marks
+
+SUBJECT, ADDRESSEE, REFERENCES, ATTACHMENTS = "subject", "addressee", "references", "attachments"
+NUMBER, MEMO_UNIT, MEMO_DATE = "number", "memo_unit", "memo_date"
+
+# label → (field, its forms). Matched on text without marks.
+LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (ATTACHMENTS, ("สิ่งที่ส่งมาด้วย", "สิ่งที่แนบมาด้วย")),
+    (REFERENCES, ("อ้างถึง", "อ้างอิง")),
+    (SUBJECT, ("เรื่อง",)),
+    (ADDRESSEE, ("กราบเรียน", "เรียน")),
+    (MEMO_UNIT, ("ส่วนราชการ",)),
+)
+_STRIPPED_LABELS = [(name, strip_marks(form), form) for name, forms in LABELS for form in forms]
+_NUMBER_LABEL = re.compile(r"^\s*ท[\u0e34\u0e35]?[\u0e48\u0e49]?\s*(?=[ก-ฮ]{2}\s*[0-9๐-๙])")
+_DATE_LABEL = re.compile(r"^\s*ว[\u0e31]?นท[\u0e34\u0e35]?[\u0e48]?\s*")
+_ITEM = re.compile(r"^\s*([0-9๐-๙]{1,2})\s*[.)]\s*")
+_NOT_LETTER_DATE = re.compile(r"เลขรับ|เวลา|ลงวันที่")
+
+
+@dataclass
+class HeaderFields:
+    """What the labels gave, still as text; each with the lines it came from for confidence."""
+
+    number_text: str | None = None
+    date_text: str | None = None
+    subject: str | None = None
+    addressee: str | None = None
+    references: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+    urgency: str | None = None
+    secrecy: str | None = None
+    memo_title: bool = False
+    title: str | None = None  # คำสั่ง…, ประกาศ…: a document that is not a letter
+    sources: dict[str, list[HeaderText]] = field(default_factory=dict)
+
+    def add_source(self, name: str, text: HeaderText) -> None:
+        self.sources.setdefault(name, []).append(text)
+
+
+def match_label(text: str) -> tuple[str, str] | None:
+    """(field, rest of the text) when the text starts with a field label, tolerating lost marks."""
+    stripped = strip_marks(text)
+    for name, key, form in _STRIPPED_LABELS:
+        head = stripped[: len(key) + 1].replace(" ", "")[: len(key)]
+        if head == key or (len(key) >= 4 and fuzz.ratio(head, key) >= 80):
+            return name, _after_label(text, form)
+    return None
+
+
+def _after_label(text: str, form: str) -> str:
+    """The text after the label: as many characters as the label has letters (marks aside)."""
+    wanted = len(strip_marks(form))
+    seen = 0
+    for i, ch in enumerate(text):
+        if strip_marks(ch) and ch != " ":
+            seen += 1
+        if seen == wanted:
+            rest = text[i + 1:]
+            # Marks belonging to the label's last letter follow it.
+            return rest.lstrip("\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c").strip()
+    return ""
+
+
+def _item(text: str) -> tuple[int | None, str]:
+    match = _ITEM.match(text)
+    if match:
+        return int(normalize_text(match.group(1)).translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))), \
+            text[match.end():].strip()
+    return None, text.strip()
+
+
+def _mark_word(text: str, words: tuple[str, ...], cutoff: float = 85) -> str | None:
+    """The urgency or secrecy word a short text is, longest first (ด่วนที่สุด before ด่วน)."""
+    key = strip_marks(text).replace(" ", "")
+    if not key or len(key) > 14:
+        return None
+    for word in sorted(words, key=len, reverse=True):
+        target = strip_marks(word)
+        if key == target or (len(target) >= 4 and fuzz.ratio(key, target) >= cutoff):
+            return word
+    return None
+
+
+def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText]) -> HeaderFields:
+    """Fields from header lines (each a list of segments, left to right) and the large/red marks."""
+    out = HeaderFields()
+    current: str | None = None
+    seen_number = False
+    for line in lines:
+        first = line[0]
+        text = first.text
+        if not text:
+            continue
+        if out.title is None and not seen_number and _is_title(text):
+            out.title = text
+        if _is_memo_title(text):
+            out.memo_title = True
+            continue
+        if not seen_number and _NUMBER_LABEL.match(text):
+            seen_number = True
+            out.number_text = _NUMBER_LABEL.sub("", text)
+            out.add_source(NUMBER, first)
+            for other in line[1:]:  # a memo's `วันที่ …` stands on the number line
+                if _DATE_LABEL.match(other.text):
+                    out.date_text = _DATE_LABEL.sub("", other.text)
+                    out.add_source("date", other)
+            current = None
+            continue
+        label = match_label(text)
+        if label:
+            name, rest = label
+            current = name
+            if name in (SUBJECT, ADDRESSEE):
+                if getattr(out, name) is None:
+                    setattr(out, name, rest)
+                    out.add_source(name, first)
+                else:  # a second `เรื่อง`: not a header any more
+                    current = None
+            elif name in (REFERENCES, ATTACHMENTS):
+                number, item = _item(rest)
+                getattr(out, name).append(item)
+                out.add_source(name, first)
+            else:
+                current = None
+            continue
+        # A line without a label: continuation, the date, a mark, or the end of the header.
+        if current in (SUBJECT, ADDRESSEE) and first.indent > 1.0:
+            setattr(out, current, f"{getattr(out, current)} {text}")
+            out.add_source(current, first)
+            continue
+        if current in (REFERENCES, ATTACHMENTS) and first.indent > 1.0:
+            number, item = _item(text)
+            items: list[str] = getattr(out, current)
+            if number is not None or not items:
+                items.append(item)
+            else:
+                items[-1] = f"{items[-1]} {item}"
+            out.add_source(current, first)
+            continue
+        current = None
+        _date_or_mark(out, line, seen_number)
+    for mark in marks:
+        _classify_mark(out, mark)
+    for name in (SUBJECT, ADDRESSEE):
+        value = getattr(out, name)
+        if value is not None:
+            setattr(out, name, fold_spaces(value) or None)
+    out.references = [fold_spaces(r) for r in out.references if r.strip()]
+    out.attachments = [fold_spaces(a) for a in out.attachments if a.strip()]
+    return out
+
+
+def _date_or_mark(out: HeaderFields, line: list[HeaderText], seen_number: bool) -> None:
+    for segment in line:
+        text = segment.text
+        if not seen_number:
+            _classify_mark(out, segment)
+        if out.date_text is None and seen_number and not _NOT_LETTER_DATE.search(text) \
+                and not _DATE_LABEL.match(text) and segment.indent > 8:
+            if read_date(text):
+                out.date_text = text
+                out.add_source("date", segment)
+            elif re.fullmatch(r"\s*[0-9๐-๙]{1,2}\s*", text):
+                out.date_text = text  # the day alone: month and year follow on the next line
+                out.add_source("date", segment)
+        elif out.date_text is not None and re.fullmatch(r"\s*[0-9๐-๙]{1,2}\s*", out.date_text) \
+                and segment.indent > 8 and read_date(f"{out.date_text} {text}"):
+            out.date_text = f"{out.date_text.strip()} {text}"
+            out.add_source("date", segment)
+
+
+def _classify_mark(out: HeaderFields, mark: HeaderText) -> None:
+    if out.urgency is None:
+        out.urgency = _mark_word(mark.text, URGENCIES)
+        if out.urgency:
+            return
+    if out.secrecy is None and not _mark_word(mark.text, URGENCIES):
+        out.secrecy = _mark_word(mark.text, SECRECIES, cutoff=90)
+    if _is_memo_title(mark.text):
+        out.memo_title = True
+    elif out.title is None and _is_title(mark.text):
+        out.title = mark.text
+
+
+def _is_memo_title(text: str) -> bool:
+    key = strip_marks(text).replace(" ", "")
+    return fuzz.partial_ratio("บนทกขอความ", key) >= 85 and len(key) <= 16
+
+
+_TITLES = ("คำสั่ง", "ประกาศ", "ระเบียบ", "ข้อบังคับ", "สรุป", "รายงาน", "แถลงการณ์")
+
+
+def _is_title(text: str) -> bool:
+    key = strip_marks(text).replace(" ", "")
+    return any(key.startswith(strip_marks(t)) for t in _TITLES)

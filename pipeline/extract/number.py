@@ -1,0 +1,71 @@
+"""The letter number grammar (domain.md §3): `ที่` + code + agency + `/` + optional `ว` + serial.
+
+    >>> parse_number("ที่ ลป ๐๐๑๗.๕/ว ๔๓๘๖").canonical
+    'ลป 0017.5/ว 4386'
+    >>> parse_number("ศธ 04002/123").canonical
+    'ศธ 04002/123'
+    >>> parse_number("พร ๐๐๒๓.๑/ว").canonical
+    'พร 0023.1/ว'
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.models import LetterNumber
+from pipeline.thai import normalize_text, to_arabic_digits
+
+# Two-letter codes of ministries and provinces that number letters. A read code outside the list
+# is still accepted (new agencies appear) but counts against the number's confidence.
+MINISTRY_CODES = frozenset(
+    "นร กห กค กต กก พม กษ คค ทส ดศ พน พณ มท ยธ รง วธ อว ศธ สธ อก สว สม ตผ".split()
+)
+PROVINCE_CODES = frozenset(
+    """กท กบ กจ กส กพ ขก จบ ฉช ชบ ชน ชย ชพ ชร ชม ตง ตร ตก นย นฐ นพ นม นศ นว นบ นธ นน บก บร ปท ปข ปจ ปน อย
+    พย พง พท พจ พล พบ พช พร ภก มค มห มส ยส ยล รอ รน รย รบ ลบ ลป ลพ ลย ศก สน สข สต สป สส สค สก สบ สห สท สพ
+    สฎ สร นค อจ อด อต อน อบ อท สฎ""".split()
+)
+KNOWN_CODES = MINISTRY_CODES | PROVINCE_CODES
+
+_LABEL = re.compile(r"^\s*ที่\s*")
+_NUMBER = re.compile(
+    r"(?P<code>[ก-ฮ]{2})\s*"
+    r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})\s*"
+    r"/\s*(?P<circular>ว)?\s*(?P<serial>\d{1,6})?"
+)
+
+
+def parse_number(text: str) -> LetterNumber | None:
+    """A letter number from the text after (or including) the `ที่` label; None if it does not parse.
+
+    Thai or Arabic digits, any spacing. The serial may be blank (a reserved number).
+    """
+    body = _LABEL.sub("", to_arabic_digits(normalize_text(text)))
+    match = _NUMBER.search(body)
+    if not match:
+        return None
+    agency = re.sub(r"\s+", "", match.group("agency"))
+    serial = match.group("serial")
+    return LetterNumber(
+        code=match.group("code"),
+        agency=agency,
+        circular=bool(match.group("circular")),
+        serial=int(serial) if serial else None,
+    )
+
+
+def is_known_code(code: str) -> bool:
+    return code in KNOWN_CODES
+
+
+def number_plausibility(number: LetterNumber) -> float:
+    """How typical the number's shape is, 0..1: a known code and a 4-digit agency score highest."""
+    score = 1.0
+    if not is_known_code(number.code):
+        score -= 0.35
+    head = number.agency.split(".")[0]
+    if len(head) not in (4, 5) or not head.startswith("0"):
+        score -= 0.2
+    if number.serial is not None and number.serial == 0:
+        score -= 0.3
+    return max(0.0, score)

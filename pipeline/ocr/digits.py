@@ -1,0 +1,118 @@
+"""Digits inside Tesseract's tokens, re-read by our glyph model.
+
+Tesseract's Thai model has no ๔ ๖ ๗ ๘ ๙: it reads them as other digits or as letters (๗ → ฒ).
+Every token that looks as if it holds digits is cut out of the line image again and read glyph
+by glyph; its digit run replaces what Tesseract wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from pipeline.ocr.tesseract import OcrLine, OcrToken
+from pipeline.thai import ARABIC_DIGITS, THAI_DIGITS
+
+# What Tesseract writes where a number is: digits, the punctuation inside numbers, and its usual
+# misreadings of the Thai digits it does not know.
+_TESSERACT_NUMERIC = set(THAI_DIGITS + ARABIC_DIGITS + "./,:-ฒ")
+_GLYPH_NUMERIC = set(THAI_DIGITS + ARABIC_DIGITS + "./,:-")
+_TRIGGERS = set(THAI_DIGITS + ARABIC_DIGITS + "ฒ")
+REJECT = "?"
+
+
+@dataclass(frozen=True)
+class Reread:
+    text: str
+    digit_confidence: float  # lowest confidence of the digits we read; 1.0 when there were none
+
+
+@cache
+def _reader():  # type: ignore[no-untyped-def]
+    try:
+        from pipeline.ocr import glyphs
+
+        return glyphs.default_reader()
+    except (ImportError, FileNotFoundError):  # the model is not trained yet (make train-digits)
+        return None
+
+
+def model_available() -> bool:
+    return _reader() is not None
+
+
+def _binary(crop: np.ndarray) -> np.ndarray:
+    import cv2
+
+    _t, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return ink
+
+
+def _numeric_suffix(chars: list[str], numeric: set[str]) -> int:
+    n = 0
+    for c in reversed(chars):
+        if c not in numeric and c != "ว":
+            break
+        n += 1
+    return n
+
+
+def _numeric_prefix(chars: list[str], numeric: set[str]) -> int:
+    n = 0
+    for c in chars:
+        if c not in numeric:
+            break
+        n += 1
+    return n
+
+
+def merge(tesseract_text: str, glyph_chars: list[str]) -> str:
+    """Tesseract's token with its numeric run(s) replaced by the glyph model's reading.
+
+    >>> merge("๐๐๑ฒ.๕/ว", list("๐๐๑๗.๕/ว"))
+    '๐๐๑๗.๕/ว'
+    >>> merge("พ.ศ.๒๕๒๑", ["?", ".", "?", ".", "๒", "๕", "๖", "๑"])
+    'พ.ศ.๒๕๖๑'
+    """
+    if glyph_chars and REJECT not in glyph_chars:
+        return "".join(glyph_chars)
+    t = list(tesseract_text)
+    g_suffix = _numeric_suffix(glyph_chars, _GLYPH_NUMERIC)
+    t_suffix = _numeric_suffix(t, _TESSERACT_NUMERIC)
+    if g_suffix and t_suffix:
+        t = t[: len(t) - t_suffix] + glyph_chars[len(glyph_chars) - g_suffix:]
+    g_prefix = _numeric_prefix(glyph_chars, _GLYPH_NUMERIC)
+    t_prefix = _numeric_prefix(t, _TESSERACT_NUMERIC)
+    if g_prefix and t_prefix and g_prefix < len(glyph_chars) - g_suffix:
+        t = glyph_chars[:g_prefix] + t[t_prefix:]
+    return "".join(t)
+
+
+def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad: int) -> tuple[str, float]:
+    reader = _reader()
+    if reader is None or token.box.w == 0 or not (set(token.text) & _TRIGGERS):
+        return token.text, 1.0
+    h, w = ink.shape
+    x0, x1 = max(0, token.box.x - pad), min(w, token.box.right + pad)
+    region = ink[:, x0:x1]  # the full crop height: Tesseract's boxes can miss marks and dots
+    glyphs = reader.read(region, consonant_height)
+    chars = [g.char for g in glyphs]
+    text = merge(token.text, chars)
+    digit_conf = [g.confidence for g in glyphs if g.char != REJECT]
+    return text, (min(digit_conf) if digit_conf else 1.0)
+
+
+def reread(crop: np.ndarray, line: OcrLine, consonant_height: float) -> Reread:
+    """The line's text with every numeric token re-read from `crop` (the image Tesseract saw)."""
+    if not line.tokens:
+        return Reread("", 1.0)
+    ink = _binary(crop)
+    pad = max(2, int(consonant_height * 0.15))
+    parts, confidences = [], []
+    for token in line.tokens:
+        text, conf = reread_token(ink, token, consonant_height, pad)
+        parts.append(text)
+        confidences.append(conf)
+    return Reread(" ".join(parts), min(confidences))

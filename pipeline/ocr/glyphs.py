@@ -1,0 +1,369 @@
+"""Read the digits of letter numbers and dates glyph by glyph.
+
+Stock Tesseract's Thai model cannot produce ๔ ๖ ๗ ๘ ๙ (docs/digits.md), so every token that holds
+digits is read here instead: segmented into glyphs, each glyph classified by a small CNN
+(`models/digits.onnx`, trained by `python -m training.digits`) as a Thai digit, an Arabic digit, one of
+`. / - : , ( )`, the circular marker `ว`, or `?` for anything else (a Thai letter, a Latin letter).
+
+    >>> reader = default_reader()
+    >>> "".join(g.char for g in reader.read(token_ink, consonant_height=27))   # doctest: +SKIP
+    '??๐๐๑๗.๕/ว๔๓๘๖'
+
+Segmentation, in `Layout`: connected components; components that share columns are one glyph (marks
+above and below a consonant, the dots of `:`, a digit broken across a horizontal gap); then glyphs
+the network is unsure of are cut at thin columns and neighbours merged (a digit broken across a
+vertical gap), and the most probable sequence is kept. The network has a hidden class, `frag`,
+trained on pieces of glyphs and on touching pairs, which is what makes that search work.
+
+Size matters: a glyph normalised to its own box loses the difference between `.` and `๐`, or `-` and
+`1`. The network therefore sees, next to the normalised shape, six numbers measured against the
+line: height and width in consonant heights, top and bottom relative to the baseline, ink mass and
+fill (`features`). Training renders whole tokens and segments them with this module, so it sees what
+the run time sees.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+MODEL_PATH = MODEL_DIR / "digits.onnx"
+
+SHAPE = 24  # side of the normalised glyph image
+N_SCALARS = 6
+REJECT = "?"
+FRAG = "frag"  # hidden class: not a whole glyph (a piece, or two glyphs touching)
+
+# A column-sharing rule joins marks, the dots of ":" and a digit broken across a horizontal gap.
+_SHARED_COLUMNS = 0.45  # overlap, as a share of the narrower component's width
+_MAX_PIECES = 3  # a glyph is at most this many pieces
+_MAX_GLYPH_WIDTH = 1.8  # consonant heights
+_MAX_GAP = 0.4  # consonant heights between two pieces of one glyph
+_SURE = 0.9  # an atom classified at least this sure is not cut nor merged
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One glyph of a token: its label (`?` for anything that is not a digit or a mark of a number)."""
+
+    char: str
+    confidence: float
+    box: tuple[int, int, int, int]  # x, y, w, h inside the token image
+    alternatives: tuple[tuple[str, float], ...]  # the next best (char, probability), up to 3
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Ink of one atom (a group of connected components) between two columns."""
+
+    atom: int
+    lo: int
+    hi: int
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
+
+
+class Layout:
+    """The glyph candidates of one binarised token image.
+
+    `ink` is a boolean image; `consonant_height` in pixels; `baseline` the row of the baseline, estimated
+    from the glyphs when not given.
+    """
+
+    def __init__(self, ink: np.ndarray, consonant_height: float, baseline: float | None = None) -> None:
+        self.ink = ink.astype(bool)
+        self.ch = float(consonant_height)
+        self.atom_map, self.atom_boxes = _atoms(self.ink, self.ch)
+        self.baseline = float(baseline) if baseline is not None else estimate_baseline(self.atom_boxes, self.ch)
+
+    def whole_atoms(self) -> list[Piece]:
+        return [Piece(i, box[0], box[2], box) for i, box in enumerate(self.atom_boxes)]
+
+    def cut(self, atom: int) -> list[Piece]:
+        """The atom cut at its thin columns (itself when it has none): candidates for touching glyphs."""
+        x0, y0, x1, y1 = self.atom_boxes[atom]
+        if x1 - x0 < 0.5 * self.ch:
+            return [Piece(atom, x0, x1, (x0, y0, x1, y1))]
+        region = self.atom_map[y0:y1, x0:x1] == atom
+        columns = region.sum(axis=0).astype(np.float32)
+        cuts = _cut_columns(columns, self.ch)
+        pieces = []
+        for lo, hi in zip([0, *cuts], [*cuts, x1 - x0], strict=True):
+            part = region[:, lo:hi]
+            rows = np.flatnonzero(part.any(axis=1))
+            if rows.size:
+                pieces.append(Piece(atom, x0 + lo, x0 + hi, (x0 + lo, y0 + int(rows[0]), x0 + hi, y0 + int(rows[-1]) + 1)))
+        return pieces
+
+    def mask(self, pieces: Sequence[Piece]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+        """The ink of `pieces` alone, cropped to its box (x0, y0, x1, y1)."""
+        x0 = min(p.box[0] for p in pieces)
+        y0 = min(p.box[1] for p in pieces)
+        x1 = max(p.box[2] for p in pieces)
+        y1 = max(p.box[3] for p in pieces)
+        atoms = self.atom_map[y0:y1, x0:x1]
+        out = np.zeros(atoms.shape, bool)
+        cols = np.arange(x0, x1)[None, :]
+        for p in pieces:
+            out |= (atoms == p.atom) & (cols >= p.lo) & (cols < p.hi)
+        return out, (x0, y0, x1, y1)
+
+    def features(self, pieces: Sequence[Piece]) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+        mask, box = self.mask(pieces)
+        shape, scalars = features(mask, box[1], self.ch, self.baseline)
+        return shape, scalars, box
+
+    def segments(self, pieces: Sequence[Piece], movable: Sequence[bool] | None = None) -> list[tuple[int, int]]:
+        """Runs [i, j) of consecutive pieces that could be one glyph.
+
+        A run of more than one piece must hold a `movable` piece (one the network was unsure of), must
+        not be wider than `_MAX_GLYPH_WIDTH` and must have no gap wider than `_MAX_GAP`.
+        """
+        out = []
+        for i in range(len(pieces)):
+            out.append((i, i + 1))
+            for j in range(i + 2, min(len(pieces), i + _MAX_PIECES) + 1):
+                run = pieces[i:j]
+                if movable is not None and not any(movable[i:j]):
+                    continue
+                if max(p.box[2] for p in run) - min(p.box[0] for p in run) > _MAX_GLYPH_WIDTH * self.ch:
+                    break
+                if run[-1].box[0] - run[-2].box[2] > _MAX_GAP * self.ch:
+                    break
+                out.append((i, j))
+        return out
+
+
+def _atoms(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """Connected components without specks, grouped when they share columns; left to right."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    speck = max(2.0, 0.005 * ch * ch)
+    keep = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] > speck or
+            max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) > 0.12 * ch]
+    boxes = {i: (int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 0] + stats[i, 2]), int(stats[i, 1] + stats[i, 3]))
+             for i in keep}
+    parent = {i: i for i in keep}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(keep, key=lambda i: boxes[i][0])
+    for n, a in enumerate(order):
+        ax0, _, ax1, _ = boxes[a]
+        for b in order[n + 1:]:
+            bx0, _, bx1, _ = boxes[b]
+            if bx0 >= ax1:
+                break
+            overlap = min(ax1, bx1) - bx0
+            if overlap >= _SHARED_COLUMNS * min(ax1 - ax0, bx1 - bx0):
+                parent[find(b)] = find(a)
+    groups: dict[int, list[int]] = {}
+    for i in keep:
+        groups.setdefault(find(i), []).append(i)
+    merged = sorted(groups.values(), key=lambda g: min(boxes[i][0] for i in g))
+    lut = np.full(count, -1, np.int32)
+    atom_boxes = []
+    for n, group in enumerate(merged):
+        lut[group] = n
+        atom_boxes.append((min(boxes[i][0] for i in group), min(boxes[i][1] for i in group),
+                           max(boxes[i][2] for i in group), max(boxes[i][3] for i in group)))
+    return lut[labels], atom_boxes
+
+
+def estimate_baseline(boxes: Sequence[tuple[int, int, int, int]], ch: float) -> float:
+    """The median bottom of glyphs of about digit height; parentheses and `/` hang below it."""
+    bottoms = [b[3] for b in boxes if 0.45 * ch <= b[3] - b[1] <= 1.5 * ch]
+    if not bottoms:
+        bottoms = [b[3] for b in boxes]
+    return float(np.median(bottoms)) if bottoms else 0.0
+
+
+def _cut_columns(columns: np.ndarray, ch: float) -> list[int]:
+    """Up to two columns where the ink is thinnest, away from the edges: where touching glyphs meet."""
+    width = columns.size
+    margin = max(2, round(0.2 * ch))
+    if width < 2 * margin + 1:
+        return []
+    smooth = np.convolve(columns, np.ones(3, np.float32) / 3, mode="same")
+    candidates = [x for x in range(margin, width - margin)
+                  if smooth[x] <= smooth[x - 1] and smooth[x] <= smooth[x + 1]]
+    candidates.sort(key=lambda x: (smooth[x], abs(x - width / 2)))
+    chosen: list[int] = []
+    for x in candidates:
+        if all(abs(x - c) >= 0.25 * ch for c in chosen):
+            chosen.append(x)
+        if len(chosen) == 2:
+            break
+    return sorted(chosen)
+
+
+def features(mask: np.ndarray, top: int, ch: float, baseline: float) -> tuple[np.ndarray, np.ndarray]:
+    """The network's input for one glyph: its shape and its size and place on the line.
+
+    `mask`: the glyph's ink cropped to its box; `top`: the row of the box in the token image.
+    Returns (SHAPE×SHAPE float32 in 0..1, N_SCALARS float32).
+    """
+    h, w = mask.shape
+    side = SHAPE - 4
+    scale = side / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    src = mask.astype(np.float32)
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(src, (nw, nh), interpolation=interpolation)
+    shape = np.zeros((SHAPE, SHAPE), np.float32)
+    y, x = (SHAPE - nh) // 2, (SHAPE - nw) // 2
+    shape[y:y + nh, x:x + nw] = small
+    ink = float(mask.sum())
+    scalars = np.array([
+        h / ch,
+        w / ch,
+        (baseline - (top + h)) / ch,  # bottom above the baseline
+        (baseline - top) / ch,  # top above the baseline
+        math.sqrt(ink) / ch,
+        ink / (h * w),
+    ], np.float32)
+    return shape, scalars
+
+
+class GlyphReader:
+    """The digit-glyph classifier with its segmenter. One per process is enough: `default_reader()`."""
+
+    def __init__(self, model_path: Path | None = None) -> None:
+        import onnxruntime as ort
+
+        path = Path(model_path) if model_path is not None else MODEL_PATH
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        self.labels: list[str] = meta["labels"]
+        if meta["input"]["shape"] != SHAPE or meta["input"]["scalars"] != N_SCALARS:
+            raise ValueError(f"{path} was trained for another input size")
+        self._frag = self.labels.index(FRAG)
+        self._public = [i for i, label in enumerate(self.labels) if label != FRAG]
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def probabilities(self, shapes: np.ndarray, scalars: np.ndarray) -> np.ndarray:
+        """Softmax over the network's classes (`self.labels`, which include `frag`) for a batch."""
+        if len(shapes) == 0:
+            return np.zeros((0, len(self.labels)), np.float32)
+        out = self._session.run(None, {"shape": shapes[:, None].astype(np.float32),
+                                       "scalars": scalars.astype(np.float32)})
+        return np.asarray(out[0])
+
+    def read(self, ink: np.ndarray, consonant_height: float, baseline: float | None = None) -> list[Glyph]:
+        """The glyphs of one token or line fragment, left to right.
+
+        `ink`: 2-D uint8, 255 = ink, 0 = paper, binarised and deskewed, cropped with some margin.
+        `consonant_height`: px of a Thai consonant such as ก on this line. `baseline`: the row of the
+        line's baseline if the caller knows it; estimated from the glyphs otherwise.
+        """
+        if ink.ndim != 2:
+            raise ValueError("ink must be a 2-D image")
+        layout = Layout(ink > 127, consonant_height, baseline)
+        atoms = layout.whole_atoms()
+        if not atoms:
+            return []
+        first = self._score(layout, [[a] for a in atoms])
+        sure = [float(p[self._best_public(p)]) >= _SURE and self._best_public(p) == int(np.argmax(p))
+                and a.box[2] - a.box[0] <= 1.3 * consonant_height for p, a in zip(first, atoms, strict=True)]
+        pieces: list[Piece] = []
+        movable: list[bool] = []
+        for atom, ok in zip(atoms, sure, strict=True):
+            parts = [atom] if ok else layout.cut(atom.atom)
+            pieces.extend(parts)
+            movable.extend([not ok] * len(parts))
+        if all(sure):
+            chosen = [(i, i + 1) for i in range(len(atoms))]
+            scored = {(i, i + 1): p for i, p in enumerate(first)}
+        else:
+            runs = layout.segments(pieces, movable)
+            known = {(i, i + 1): first[atoms.index(p)] for i, p in enumerate(pieces) if p in atoms}
+            todo = [r for r in runs if r not in known]
+            fresh = self._score(layout, [pieces[i:j] for i, j in todo])
+            scored = {**known, **dict(zip(todo, fresh, strict=True))}
+            chosen = self._best_path(len(pieces), scored)
+        glyphs = []
+        for i, j in chosen:
+            glyph = self._glyph(scored[(i, j)], layout.mask(pieces[i:j])[1], speck=0.3 * consonant_height)
+            if glyph is not None:
+                glyphs.append(glyph)
+        return glyphs
+
+    def classify(self, crops: list[np.ndarray], consonant_height: float,
+                 baselines: Sequence[float]) -> list[Glyph]:
+        """Classify glyphs already cut out, without segmenting: one glyph per crop.
+
+        `crops[i]`: 2-D uint8 (255 = ink) holding one glyph; `baselines[i]`: the row of the line's
+        baseline in that crop's coordinates (it may lie outside the crop). A crop without ink comes
+        back as `?` with confidence 0.
+        """
+        glyphs: list[Glyph] = []
+        for crop, baseline in zip(crops, baselines, strict=True):
+            ink = crop > 127
+            rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+            if rows.size == 0:
+                glyphs.append(Glyph(REJECT, 0.0, (0, 0, 0, 0), ()))
+                continue
+            y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+            shape, scalars = features(ink[y0:y1, x0:x1], y0, consonant_height, baseline)
+            probs = self.probabilities(shape[None], scalars[None])[0]
+            glyph = self._glyph(probs, (x0, y0, x1, y1))
+            assert glyph is not None
+            glyphs.append(glyph)
+        return glyphs
+
+    def _score(self, layout: Layout, runs: list[list[Piece]]) -> list[np.ndarray]:
+        shapes = np.empty((len(runs), SHAPE, SHAPE), np.float32)
+        scalars = np.empty((len(runs), N_SCALARS), np.float32)
+        for n, run in enumerate(runs):
+            shapes[n], scalars[n], _ = layout.features(run)
+        return list(self.probabilities(shapes, scalars))
+
+    def _best_public(self, probs: np.ndarray) -> int:
+        return self._public[int(np.argmax(probs[self._public]))]
+
+    def _best_path(self, count: int, scored: dict[tuple[int, int], np.ndarray]) -> list[tuple[int, int]]:
+        """The split of pieces into glyphs whose readings are jointly most probable (a `frag` reading
+        counts only as what is left besides it)."""
+        best = [0.0] + [-math.inf] * count
+        back = [0] * (count + 1)
+        for (i, j), probs in sorted(scored.items(), key=lambda item: item[0][1]):
+            score = best[i] + math.log(max(float(probs[self._best_public(probs)]), 1e-9))
+            if score > best[j]:
+                best[j], back[j] = score, i
+        path = []
+        j = count
+        while j > 0:
+            path.append((back[j], j))
+            j = back[j]
+        return path[::-1]
+
+    def _glyph(self, probs: np.ndarray, box: tuple[int, int, int, int], speck: float = 0.0) -> Glyph | None:
+        """A Glyph from the network's output; `other` and `frag` both read as `?`. Ink smaller than
+        `speck` px that the network calls `frag` is noise, not a glyph: None."""
+        public: dict[str, float] = {}
+        for label, p in zip(self.labels, probs, strict=True):
+            char = REJECT if label in ("other", FRAG) else label
+            public[char] = public.get(char, 0.0) + float(p)
+        ranked = sorted(public.items(), key=lambda item: -item[1])
+        x0, y0, x1, y1 = box
+        if int(np.argmax(probs)) == self._frag and max(x1 - x0, y1 - y0) < speck:
+            return None
+        return Glyph(ranked[0][0], ranked[0][1], (x0, y0, x1 - x0, y1 - y0), tuple(ranked[1:4]))
+
+
+@cache
+def default_reader() -> GlyphReader:
+    """The reader of the shipped model, loaded once per process."""
+    return GlyphReader()

@@ -1,0 +1,193 @@
+"""Which text on page 1 is the header, and reading it.
+
+The header runs from the top of the page to the first body paragraph: a line indented by about
+2.5 cm that fills the width and is followed by a line starting at the margin. Only those lines
+(plus the large urgency/secrecy marks and titles) are read, in one Tesseract run; digits inside
+them are then re-read by our glyph model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.models import Box
+from pipeline.ocr import digits
+from pipeline.ocr.layout import Layout, Line, Segment, find_lines
+from pipeline.ocr.preprocess import PreparedPage
+from pipeline.ocr.tesseract import OcrLine, read_lines
+
+MAX_HEADER_LINES = 24
+
+
+@dataclass(frozen=True)
+class HeaderText:
+    """One read segment of the header: its text (normalised, digits re-read) and geometry."""
+
+    text: str
+    box: Box
+    line: int  # index of the page line it belongs to (segments of one line share it)
+    indent: float  # distance from the text's left margin, in consonant heights
+    fill: float  # how far the segment reaches across the text width, 0..1
+    confidence: float  # lowest token confidence, 0..1
+    large: bool = False  # a title or mark set much larger than the text
+    colour: str = ""  # "red" when read from red ink
+    digit_confidence: float = 1.0  # lowest confidence of the digits our glyph model read in it
+
+
+@dataclass
+class Header:
+    texts: list[HeaderText]
+    layout: Layout
+    crop_box: Box  # the header region of page 1, for the review page
+
+    def by_line(self) -> list[list[HeaderText]]:
+        grouped: dict[int, list[HeaderText]] = {}
+        for t in self.texts:
+            if not t.large:
+                grouped.setdefault(t.line, []).append(t)
+        return [sorted(v, key=lambda t: t.box.x) for _k, v in sorted(grouped.items())]
+
+
+def _mm(value: float, dpi: float) -> float:
+    return value / 25.4 * dpi
+
+
+def header_lines(layout: Layout, dpi: float) -> list[Line]:
+    """Lines from the top of the page down to the body's first paragraph."""
+    lines = layout.lines
+    width = max(1, layout.text_right - layout.text_left)
+    ch = layout.consonant_height
+
+    def indent(line: Line) -> float:
+        return line.segments[0].box.x - layout.text_left
+
+    def fill(line: Line) -> float:
+        return (line.box.right - layout.text_left) / width
+
+    chosen: list[Line] = []
+    for i, line in enumerate(lines):
+        if len(chosen) >= MAX_HEADER_LINES or line.box.y > layout.page_height * 0.7:
+            break
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        starts_paragraph = (
+            _mm(14, dpi) <= indent(line) <= _mm(30, dpi)
+            and fill(line) >= 0.75
+            and len(line.segments) == 1
+            and nxt is not None
+            and abs(indent(nxt)) <= ch * 1.2
+            and nxt.box.y - line.box.bottom < ch * 2.5
+            and len(chosen) >= 3
+        )
+        if starts_paragraph:
+            break
+        chosen.append(line)
+    return chosen
+
+
+def _crop(page: PreparedPage, segment_box: Box, pad: int) -> np.ndarray:
+    h, w = page.gray.shape
+    x0, y0 = max(0, segment_box.x - pad), max(0, segment_box.y - pad // 2)
+    x1, y1 = min(w, segment_box.right + pad), min(h, segment_box.bottom + pad // 2)
+    return page.gray[y0:y1, x0:x1]
+
+
+def _clean_crop(page: PreparedPage, segment: Segment, labels: np.ndarray, pad: int) -> np.ndarray:
+    """The segment's pixels only: ink of neighbouring lines that reaches into the box is blanked."""
+    crop = _crop(page, segment.box, pad).copy()
+    h, w = page.gray.shape
+    x0, y0 = max(0, segment.box.x - pad), max(0, segment.box.y - pad // 2)
+    sub = labels[y0:y0 + crop.shape[0], x0:x0 + crop.shape[1]]
+    own = np.isin(sub, np.asarray(segment.components) + 1)
+    foreign = (sub > 0) & ~own
+    crop[foreign] = 255
+    return crop
+
+
+def _scaled(crop: np.ndarray, factor: float) -> np.ndarray:
+    if abs(factor - 1) < 0.05:
+        return crop
+    return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+
+
+def read_header(page: PreparedPage) -> Header:
+    """Find and read the header of a prepared page 1."""
+    layout = find_lines(page.ink)
+    ch = layout.consonant_height
+    _n, labels, _s, _c = cv2.connectedComponentsWithStats(page.ink, connectivity=8)
+    chosen = header_lines(layout, page.dpi)
+    pad = int(ch * 0.6)
+    width = max(1, layout.text_right - layout.text_left)
+
+    jobs: list[tuple[np.ndarray, dict]] = []
+    first_top = chosen[0].box.y if chosen else layout.page_height
+    for li, line in enumerate(chosen):
+        for seg in line.segments:
+            meta = {"box": seg.box, "line": li, "indent": (seg.box.x - layout.text_left) / ch,
+                    "fill": (seg.box.right - layout.text_left) / width, "large": False, "colour": "",
+                    "segment": seg}
+            jobs.append((_clean_crop(page, seg, labels, pad), meta))
+    # Large text near the top: the memo title, urgency and secrecy marks printed in black.
+    for line in layout.large_lines:
+        if line.box.y < max(first_top, layout.page_height * 0.12) + ch * 4:
+            factor = ch / max(1.0, line.segments[0].consonant_height)
+            for seg in line.segments:
+                meta = {"box": seg.box, "line": -1, "indent": 0.0, "fill": 0.0, "large": True, "colour": "",
+                        "segment": None}
+                jobs.append((_scaled(_crop(page, seg.box, pad), factor), meta))
+    # Red ink: urgency (top left) and secrecy (top and bottom centre), read from the red mask.
+    for box, crop in _red_regions(page, ch):
+        jobs.append((crop, {"box": box, "line": -1, "indent": 0.0, "fill": 0.0, "large": True, "colour": "red",
+                            "segment": None}))
+
+    ocr: list[OcrLine] = read_lines([crop for crop, _m in jobs])
+    texts: list[HeaderText] = []
+    for (crop, meta), line in zip(jobs, ocr, strict=True):
+        text, digit_confidence = line.text, 1.0
+        if meta["segment"] is not None:
+            reread = digits.reread(crop, line, ch)
+            text, digit_confidence = reread.text, reread.digit_confidence
+        texts.append(HeaderText(text, meta["box"], meta["line"], meta["indent"], meta["fill"], line.confidence,
+                                meta["large"], meta["colour"], digit_confidence))
+    bottom = chosen[-1].box.bottom if chosen else int(layout.page_height * 0.4)
+    crop_box = Box(0, 0, layout.page_width, min(layout.page_height, bottom + int(ch)))
+    return Header(texts, layout, crop_box)
+
+
+def _red_regions(page: PreparedPage, ch: float) -> list[tuple[Box, np.ndarray]]:
+    if page.red is None or not page.red.any():
+        return []
+    mask = cv2.morphologyEx(page.red, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    # Join the letters of one word; keep words that are large enough to be marks.
+    joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (int(ch * 1.5), int(ch * 0.6))))
+    count, _labels, stats, _c = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    regions = []
+    for i in range(1, count):
+        x, y, w, h, area = stats[i]
+        if h < ch * 1.0 or w < ch * 1.5:
+            continue
+        sub = mask[y:y + h, x:x + w]
+        ys = np.flatnonzero(sub.any(axis=1))
+        if ys.size == 0:
+            continue
+        height = ys[-1] - ys[0] + 1
+        factor = min(1.0, ch * 2.4 / max(1, height))
+        crop = 255 - sub
+        regions.append((Box(int(x), int(y), int(w), int(h)), _scaled(crop, factor)))
+    return regions
+
+
+def read_page_lines(page: PreparedPage, max_lines: int = 120) -> list[str]:
+    """Every text line of a page, top to bottom (for a distribution list, which must be read whole)."""
+    layout = find_lines(page.ink)
+    ch = layout.consonant_height
+    _n, labels, _s, _c = cv2.connectedComponentsWithStats(page.ink, connectivity=8)
+    pad = int(ch * 0.6)
+    crops = [_clean_crop(page, seg, labels, pad) for line in layout.lines[:max_lines] for seg in line.segments]
+    ocr = read_lines(crops)
+    texts = []
+    for crop, line in zip(crops, ocr, strict=True):
+        texts.append(digits.reread(crop, line, ch).text)
+    return [t for t in texts if t]

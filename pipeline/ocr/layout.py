@@ -1,0 +1,179 @@
+"""Text lines of a prepared page, found from connected components.
+
+A Thai line is a row of consonant-sized components with small marks above and below; the
+emblem, photos, table rules and stamps are far larger and are left out. A line is split where
+the horizontal gap is wide, so `ที่ …` at the left and the sender's address at the right, or a
+memo's `ที่ …` and `วันที่ …`, become separate segments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from pipeline.models import Box
+
+
+@dataclass
+class Segment:
+    """A horizontal run of text on one line. `box` covers the marks above and below as well."""
+
+    box: Box
+    core_top: int  # top of the consonant band
+    core_bottom: int  # bottom of the consonant band (the baseline)
+    components: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def consonant_height(self) -> float:
+        return float(self.core_bottom - self.core_top)
+
+
+@dataclass
+class Line:
+    """One text line: its segments left to right."""
+
+    segments: list[Segment]
+
+    @property
+    def box(self) -> Box:
+        x0 = min(s.box.x for s in self.segments)
+        y0 = min(s.box.y for s in self.segments)
+        x1 = max(s.box.right for s in self.segments)
+        y1 = max(s.box.bottom for s in self.segments)
+        return Box(x0, y0, x1 - x0, y1 - y0)
+
+    @property
+    def baseline(self) -> int:
+        return int(np.median([s.core_bottom for s in self.segments]))
+
+
+@dataclass
+class Layout:
+    lines: list[Line]
+    large_lines: list[Line]  # text set much larger than the body: titles, urgency and secrecy marks
+    consonant_height: float  # typical height of a consonant on this page, px
+    page_width: int
+    page_height: int
+    text_left: int  # the left margin as the text shows it
+    text_right: int
+    big_components: list[Box]  # emblem, photos, table frames, rules
+
+
+def consonant_height(stats: np.ndarray) -> float:
+    """The most common height among letter-like components: the page's consonant height."""
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    widths = stats[:, cv2.CC_STAT_WIDTH]
+    keep = (heights >= 8) & (heights <= 200) & (widths <= heights * 2.5) & (widths >= heights * 0.3)
+    if keep.sum() < 5:
+        return 27.0
+    hist = np.bincount(heights[keep])
+    # Smooth the histogram a little: consonant heights spread over a few pixels.
+    smooth = np.convolve(hist, np.ones(3), mode="same")
+    return float(np.argmax(smooth))
+
+
+def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> Layout:
+    """Lines of text between rows `top` and `bottom` of a binary page (255 = ink)."""
+    h, w = ink.shape
+    bottom = h if bottom is None else bottom
+    region = ink[top:bottom]
+    count, _labels, stats, _c = cv2.connectedComponentsWithStats(region, connectivity=8)
+    stats = stats[1:]
+    stats[:, cv2.CC_STAT_TOP] += top
+    ch = consonant_height(stats)
+    xs, ys = stats[:, 0], stats[:, 1]
+    ws, hs = stats[:, 2], stats[:, 3]
+    areas = stats[:, 4]
+    big = (hs > ch * 3.2) | (ws > ch * 12) | ((ws > ch * 6) & (hs < ch * 0.25))
+    noise = (areas < max(4, (ch * ch) / 120)) & (hs < ch * 0.3)
+    core = ~big & ~noise & (hs >= ch * 0.55) & (hs <= ch * 1.75)
+    large = ~noise & (hs > ch * 1.75) & (hs <= ch * 4.5) & (ws <= ch * 8) & (ws >= ch * 0.6)
+    marks = ~big & ~noise & ~core
+    big_boxes = [Box(int(xs[i]), int(ys[i]), int(ws[i]), int(hs[i])) for i in np.flatnonzero(big & ~large)]
+    lines = _group_lines(np.flatnonzero(core), np.flatnonzero(marks), stats, ch)
+    large_lines = [ln for ln in _group_lines(np.flatnonzero(large), np.flatnonzero(marks | core), stats, ch * 2.2)
+                   if sum(len(s.components) for s in ln.segments) >= 3]
+    lefts = [line.segments[0].box.x for line in lines if line.segments]
+    rights = [line.segments[-1].box.right for line in lines if line.segments]
+    text_left = int(np.percentile(lefts, 10)) if lefts else 0
+    text_right = int(np.percentile(rights, 90)) if rights else w
+    return Layout(lines, large_lines, ch, w, h, text_left, text_right, big_boxes)
+
+
+def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, ch: float) -> list[Line]:
+    """Lines from letter-sized components (`core_idx`) and the small marks that belong to them."""
+    xs, ys = stats[:, 0], stats[:, 1]
+    ws, hs = stats[:, 2], stats[:, 3]
+
+    # Group consonant-sized components into lines by their bottoms (the baseline); tall
+    # consonants (ป ฝ ฟ) rise above the band but sit on the same baseline.
+    order = core_idx[np.argsort(ys[core_idx] + hs[core_idx])]
+    rows: list[list[int]] = []
+    row_base: list[float] = []
+    for i in order:
+        base = ys[i] + hs[i]
+        if rows and abs(base - row_base[-1]) <= ch * 0.45:
+            rows[-1].append(int(i))
+            row_base[-1] = float(np.median([ys[j] + hs[j] for j in rows[-1]]))
+        else:
+            rows.append([int(i)])
+            row_base.append(float(base))
+    # Rows of a few components only (stray marks, speckles) merge into a neighbour when close.
+    # Segments of consonant-sized components first; marks are given to segments afterwards.
+    bands: list[tuple[int, int, list[int]]] = []  # (core_top, baseline, members)
+    for members in rows:
+        if len(members) < 2 and ws[members[0]] < ch * 0.6:
+            continue
+        base = int(np.median([ys[j] + hs[j] for j in members]))
+        for seg in _split(members, xs, ws, ch):
+            bands.append((base - int(round(ch)), base, list(seg)))
+    owned: list[list[int]] = [list(b[2]) for b in bands]
+    spans = np.array([[min(xs[j] for j in b[2]), max(xs[j] + ws[j] for j in b[2])] for b in bands]) \
+        if bands else np.zeros((0, 2))
+    for k in mark_idx:
+        mx0, mx1, my0, my1 = xs[k], xs[k] + ws[k], ys[k], ys[k] + hs[k]
+        best, best_cost = -1, 1.0
+        overlapping = np.flatnonzero((spans[:, 1] > mx0 - ch * 0.3) & (spans[:, 0] < mx1 + ch * 0.3)) \
+            if len(spans) else []
+        for b in overlapping:
+            core_top, base, _m = bands[b]
+            if my0 >= core_top - ch * 0.25 and my1 <= base + ch * 0.25:
+                cost = 0.0  # inside the band: a dot, a comma, a small letter
+            elif my1 <= base and my0 < core_top:
+                cost = max(0.0, core_top - my1) / (ch * 1.6)  # above: vowels and tone marks stack high
+            else:
+                cost = max(0.0, my0 - base) / (ch * 0.45)  # below: ุ ู hang close under the baseline
+            if cost <= best_cost:
+                best, best_cost = int(b), cost
+        if best >= 0:
+            owned[best].append(int(k))
+    by_row: dict[int, list[Segment]] = {}
+    for (core_top, base, _members), comps in zip(bands, owned, strict=True):
+        x0 = int(min(xs[j] for j in comps))
+        x1 = int(max(xs[j] + ws[j] for j in comps))
+        y0 = int(min(ys[j] for j in comps))
+        y1 = int(max(ys[j] + hs[j] for j in comps))
+        by_row.setdefault(base, []).append(Segment(Box(x0, y0, x1 - x0, y1 - y0), core_top, base, comps))
+    lines: list[Line] = []
+    for _base, segments in sorted(by_row.items()):
+        segments.sort(key=lambda sg: sg.box.x)
+        if sum(sg.box.w for sg in segments) >= ch * 0.9:
+            lines.append(Line(segments))
+    lines.sort(key=lambda line: line.baseline)
+    return lines
+
+
+def _split(members: list[int], xs: np.ndarray, ws: np.ndarray, ch: float) -> list[list[int]]:
+    """Split one line's components where the gap is wider than a few spaces."""
+    members = sorted(members, key=lambda j: xs[j])
+    groups: list[list[int]] = [[members[0]]]
+    right = xs[members[0]] + ws[members[0]]
+    for j in members[1:]:
+        if xs[j] - right > ch * 3.0:
+            groups.append([j])
+        else:
+            groups[-1].append(j)
+        right = max(right, xs[j] + ws[j])
+    return groups

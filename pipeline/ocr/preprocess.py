@@ -1,0 +1,189 @@
+"""From a scanned page to an upright, straight, clean page (OpenCV).
+
+Steps: separate red and blue ink from black text (urgency marks and received stamps must not
+break the text lines under them); flatten uneven light; binarise; turn upside-down pages;
+deskew; normalise the resolution so that later stages see one scale whatever the scanner did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.document import Page
+
+WORK_DPI = 300.0  # Tesseract and the glyph model see text at this scale
+_ANALYSIS_DPI = 100.0  # skew and orientation are decided on a small copy
+
+
+@dataclass(frozen=True)
+class PreparedPage:
+    """An upright, deskewed page at `dpi`. Images share one geometry.
+
+    `gray`: black text on white, coloured ink removed. `ink`: binary, 255 = black-text ink.
+    `red` / `blue`: binary masks of red (urgency, secrecy) and blue (stamps, signatures) ink,
+    None for a page scanned without colour.
+    """
+
+    gray: np.ndarray
+    ink: np.ndarray
+    red: np.ndarray | None
+    blue: np.ndarray | None
+    dpi: float
+    skew: float  # degrees the scan was rotated by (before correction)
+    upside_down: bool
+
+
+def separate_inks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(gray without coloured ink, red mask, blue mask) from an RGB page.
+
+    The gray image is the brightest channel of each pixel: black ink is dark in every channel,
+    red ink is bright in red and blue ink in blue, so stamps and urgency marks fade into the
+    paper while black text, even under a stamp, stays dark.
+    """
+    img = rgb.astype(np.int16)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
+    # Thresholds are loose because JPEG halves colour resolution: thin coloured strokes lose chroma.
+    red = (r - np.maximum(g, b) > 30) & (chroma > 35)
+    blue = (b - r > 18) & (b - g > 4) & (chroma > 18)
+    gray = rgb.max(axis=2)
+    # Stroke edges blend with the paper and lose their colour: widen the masks to take them too,
+    # but never over pixels dark in every channel (black ink, also where a stamp lies over it).
+    coloured = cv2.dilate((red | blue).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    gray[coloured & (gray > 80)] = 255
+    as_mask = lambda m: (m.astype(np.uint8) * 255)  # noqa: E731
+    return gray, as_mask(red), as_mask(blue)
+
+
+def flatten_light(gray: np.ndarray, dpi: float) -> np.ndarray:
+    """Divide by the estimated paper brightness so that uneven lamp light and tinted paper vanish."""
+    small_scale = 50.0 / dpi
+    small = cv2.resize(gray, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA)
+    # Text is thin at 50 dpi: a closing (max filter) removes it and leaves the paper.
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    paper = cv2.GaussianBlur(paper, (0, 0), 3)
+    paper = cv2.resize(paper, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    flat = cv2.divide(gray, np.maximum(paper, 1), scale=255)
+    return flat
+
+
+def binarise(gray: np.ndarray) -> np.ndarray:
+    """255 = ink. Otsu on a light-flattened page; speckles smaller than a dot removed later by layout."""
+    _t, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return ink
+
+
+def estimate_skew(ink_small: np.ndarray, limit: float = 5.0) -> float:
+    """Angle (degrees, counter-clockwise positive) that the text lines are rotated by.
+
+    The projection profile of straight text lines is sharpest: try angles coarse to fine and keep
+    the one whose row sums have the largest variance.
+    """
+    h, w = ink_small.shape
+    centre = (w / 2, h / 2)
+    src = ink_small.astype(np.float32)
+
+    def sharpness(angle: float) -> float:
+        matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        rotated = cv2.warpAffine(src, matrix, (w, h), flags=cv2.INTER_LINEAR)
+        rows = rotated.sum(axis=1)
+        return float(np.var(rows))
+
+    best = 0.0
+    for step, span in ((0.5, limit), (0.1, 0.5), (0.02, 0.1)):
+        candidates = np.arange(best - span, best + span + 1e-9, step)
+        centre_ = best
+        # Ties (tiny angles that move no pixel) go to the angle nearest the current estimate.
+        best = float(max(candidates, key=lambda a: (round(sharpness(a), 3), -abs(a - centre_))))
+    return -best
+
+
+def is_upside_down(ink_small: np.ndarray) -> bool:
+    """Thai puts far more marks above its letters (vowels, tone marks) than below (ุ ู):
+    on a page turned upside down the small marks sit under the letters instead.
+    """
+    count, labels, stats, _centroids = cv2.connectedComponentsWithStats(ink_small, connectivity=8)
+    if count < 20:
+        return False
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    widths = stats[1:, cv2.CC_STAT_WIDTH]
+    sizable = heights[(heights >= 4) & (widths <= heights * 3)]
+    if len(sizable) < 10:
+        return False
+    letter = float(np.median(sizable))
+    is_core = np.zeros(count, bool)
+    is_core[1:] = (heights >= letter * 0.7) & (heights <= letter * 1.6)
+    reach = max(2, round(letter * 0.8))
+    above = below = 0
+    h = ink_small.shape[0]
+    for i in range(1, count):
+        x, y, w, hh = stats[i, :4]
+        if hh >= letter * 0.6 or w > letter * 1.5 or stats[i, cv2.CC_STAT_AREA] < 2:
+            continue
+        cx = x + w // 2
+        under = labels[y + hh: min(h, y + hh + reach), cx]
+        over = labels[max(0, y - reach): y, cx]
+        if under.size and is_core[under].any():
+            above += 1
+        elif over.size and is_core[over].any():
+            below += 1
+    return below > above * 1.3 and below >= 8
+
+
+def prepare(page: Page, *, work_dpi: float = WORK_DPI) -> PreparedPage:
+    """Upright, deskewed, light-flattened page at `work_dpi`."""
+    if page.is_colour:
+        gray, red, blue = separate_inks(page.image)
+    else:
+        gray, red, blue = page.image, None, None
+    flat = flatten_light(gray, page.dpi)
+    ink = binarise(flat)
+    small_scale = _ANALYSIS_DPI / page.dpi
+    small = cv2.resize(ink, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA)
+    small = np.where(small > 80, 255, 0).astype(np.uint8)
+    skew = estimate_skew(small)
+    h, w = small.shape
+    straight_small = cv2.warpAffine(small, cv2.getRotationMatrix2D((w / 2, h / 2), -skew, 1.0), (w, h),
+                                    flags=cv2.INTER_NEAREST)
+    upside_down = is_upside_down(straight_small)
+
+    scale = work_dpi / page.dpi
+    matrix = _transform(gray.shape, skew, upside_down, scale)
+    out_size = (round(gray.shape[1] * scale), round(gray.shape[0] * scale))
+
+    def warp(img: np.ndarray, fill: int, interpolation: int) -> np.ndarray:
+        return cv2.warpAffine(img, matrix, out_size, flags=interpolation, borderValue=fill)
+
+    flat_out = warp(flat, 255, cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+    ink_out = binarise(flat_out)
+    return PreparedPage(
+        gray=flat_out,
+        ink=ink_out,
+        red=warp(red, 0, cv2.INTER_NEAREST) if red is not None else None,
+        blue=warp(blue, 0, cv2.INTER_NEAREST) if blue is not None else None,
+        dpi=work_dpi,
+        skew=skew,
+        upside_down=upside_down,
+    )
+
+
+def _transform(shape: tuple[int, ...], skew: float, upside_down: bool, scale: float) -> np.ndarray:
+    """One affine map: undo skew, turn 180° if needed, scale to the work resolution."""
+    h, w = shape[:2]
+    angle = -skew + (180.0 if upside_down else 0.0)
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+    # Keep the page centred in the scaled output.
+    matrix[0, 2] += (w * scale - w) / 2
+    matrix[1, 2] += (h * scale - h) / 2
+    return matrix
+
+
+def prepare_thumbnail(page: Page, dpi: float = 75.0) -> np.ndarray:
+    """A small binarised copy (255 = ink) for cheap classification of later pages."""
+    gray = page.image if not page.is_colour else cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY)
+    scale = dpi / page.dpi
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    return binarise(flatten_light(small, min(dpi, page.dpi)))

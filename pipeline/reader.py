@@ -1,0 +1,131 @@
+"""A scan in, a `Letter` out: the reading pipeline, top to bottom.
+
+open → page 1: prepare (inks, light, orientation, skew) → header lines → one Tesseract run →
+digits re-read by our glyph model → fields by label → later pages classified → kind → confidence.
+Touches no database or store: `saraban extract` is exactly this.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline import confidence
+from pipeline.document import Document, open_document
+from pipeline.errors import BlankScanError
+from pipeline.extract.attachments import PageRole, classify_pages, is_blank, may_be_distribution
+from pipeline.extract.date import read_date
+from pipeline.extract.header import HeaderFields, parse_header
+from pipeline.extract.kind import document_kind
+from pipeline.extract.number import parse_number
+from pipeline.models import DocumentKind, Field, Flag, Letter, TextLine
+from pipeline.ocr.header import Header, read_header, read_page_lines
+from pipeline.ocr.preprocess import prepare, prepare_thumbnail
+from pipeline.thai import fold_spaces, normalize_text, strip_marks, to_arabic_digits
+
+THUMBNAIL_DPI = 100.0
+_DISTRIBUTION_HINTS = ("แจ้งท้าย", "บัญชี", "รายชื่อ")
+
+
+def read_letter(path: str | Path, *, display_name: str | None = None) -> Letter:
+    """Read one scan. Raises an `IntakeError` subclass when the file cannot be read at all."""
+    started = time.perf_counter()
+    doc = open_document(path)
+    page = doc.page(0, colour=True)
+    prepared = prepare(page)
+    if is_blank(prepared.ink):
+        raise BlankScanError(Path(path).name)
+    header = read_header(prepared)
+    marks = [t for t in header.texts if t.large]
+    fields = parse_header(header.by_line(), marks)
+    kind = document_kind(fields)
+    letter = Letter(file=display_name or str(path), kind=kind, pages=doc.page_count)
+    letter.lines = [TextLine(t.text, t.box, t.confidence) for t in header.texts]
+    letter.header_png = _header_png(prepared.gray, header)
+    if kind is DocumentKind.NOT_LETTER:
+        letter.add_reason(Flag.NOT_LETTER)
+    else:
+        _fill_fields(letter, fields)
+        _later_pages(letter, doc, fields)
+        _review_reasons(letter)
+    letter.seconds = round(time.perf_counter() - started, 3)
+    return letter
+
+
+def _fill_fields(letter: Letter, fields: HeaderFields) -> None:
+    number = parse_number(fields.number_text) if fields.number_text else None
+    letter.number = Field(number, confidence.number_confidence(number, fields.sources.get("number", [])),
+                          fields.number_text or "")
+    reading = read_date(fields.date_text) if fields.date_text else None
+    letter.date = Field(reading.date if reading else None,
+                        confidence.date_confidence(reading.date if reading else None,
+                                                   reading.month_score if reading else 0.0,
+                                                   fields.sources.get("date", [])),
+                        fields.date_text or "")
+    for name in ("subject", "addressee"):
+        value = getattr(fields, name)
+        setattr(letter, name, Field(value, confidence.text_confidence(value, fields.sources.get(name, [])),
+                                    value or ""))
+    letter.references = [fold_spaces(to_arabic_digits(r)) for r in fields.references]
+    letter.attachments = list(fields.attachments)
+    letter.urgency = fields.urgency
+    letter.secrecy = fields.secrecy
+
+
+def _later_pages(letter: Letter, doc: Document, fields: HeaderFields) -> None:
+    if doc.page_count < 2:
+        letter.missing_attachments = bool(letter.attachments)
+        return
+    pages = [doc.page(i, colour=False, max_dpi=THUMBNAIL_DPI * 1.5) for i in range(1, doc.page_count)]
+    inks = [prepare_thumbnail(p, THUMBNAIL_DPI) for p in pages]
+    distribution = [False] * len(inks)
+    addressee = strip_marks(fields.addressee or "")
+    if any(strip_marks(h) in addressee for h in _DISTRIBUTION_HINTS):
+        for i, ink in enumerate(inks):
+            if may_be_distribution(ink):
+                names = _distribution_list(doc, i + 1)
+                if names:
+                    distribution[i] = True
+                    letter.distribution.extend(names)
+    roles = classify_pages(inks, distribution)
+    letter.attachment_pages = sum(role is PageRole.ATTACHMENT for role in roles)
+    letter.missing_attachments = bool(letter.attachments) and letter.attachment_pages == 0
+
+
+_LIST_ITEM = re.compile(r"^\s*[0-9๐-๙]{1,3}\s*[.)]\s*(.+)$")
+
+
+def _distribution_list(doc: Document, index: int) -> list[str]:
+    """Unit names of a แจ้งท้าย page, or [] when the page is something else."""
+    lines = read_page_lines(prepare(doc.page(index, colour=False)))
+    if not lines or strip_marks("แจ้งท้าย") not in strip_marks(" ".join(lines[:2])).replace(" ", ""):
+        return []
+    names = []
+    for line in lines[1:]:
+        match = _LIST_ITEM.match(line)
+        if match:
+            names.append(normalize_text(match.group(1)))
+    return names
+
+
+def _review_reasons(letter: Letter) -> None:
+    checks = {"number": letter.number, "date": letter.date, "subject": letter.subject, "addressee": letter.addressee}
+    if any(f.confidence < confidence.THRESHOLDS[name] for name, f in checks.items()):
+        letter.add_reason(Flag.LOW_CONFIDENCE)
+    if letter.number.value is not None and not letter.number.value.complete:
+        letter.add_reason(Flag.NUMBER_INCOMPLETE)
+    if letter.missing_attachments:
+        letter.add_reason(Flag.MISSING_ATTACHMENTS)
+
+
+def _header_png(gray: np.ndarray, header: Header) -> bytes:
+    """The header of page 1 at 150 dpi, for the review page."""
+    box = header.crop_box
+    crop = gray[box.y:box.bottom, box.x:box.right]
+    small = cv2.resize(crop, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".png", small, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    return data.tobytes() if ok else b""
