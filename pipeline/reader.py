@@ -41,7 +41,7 @@ def read_letter(path: str | Path, *, display_name: str | None = None) -> Letter:
         raise BlankScanError(Path(path).name)
     header = read_header(prepared)
     marks = [t for t in header.texts if t.large]
-    fields = parse_header(header.by_line(), marks)
+    fields = parse_header(header.by_line(), marks, header.layout.page_width)
     kind = document_kind(fields)
     letter = Letter(file=display_name or str(path), kind=kind, pages=doc.page_count)
     letter.lines = [TextLine(t.text, t.box, t.confidence) for t in header.texts]

@@ -31,12 +31,16 @@ class Samples:
 
     @staticmethod
     def concat(parts: list[Samples]) -> Samples:
-        return Samples(np.concatenate([p.shapes for p in parts]), np.concatenate([p.scalars for p in parts]),
-                       np.concatenate([p.labels for p in parts]))
+        return Samples(
+            np.concatenate([p.shapes for p in parts]),
+            np.concatenate([p.scalars for p in parts]),
+            np.concatenate([p.labels for p in parts]),
+        )
 
 
-def candidate_label(token: Token, layout: Layout, mask: np.ndarray, box: tuple[int, int, int, int],
-                    totals: np.ndarray) -> str:
+def candidate_label(
+    token: Token, layout: Layout, mask: np.ndarray, box: tuple[int, int, int, int], totals: np.ndarray
+) -> str:
     x0, y0, x1, y1 = box
     owners = token.owner[y0:y1, x0:x1][mask]
     n = owners.size
@@ -49,8 +53,11 @@ def candidate_label(token: Token, layout: Layout, mask: np.ndarray, box: tuple[i
     if counts[k] >= 0.9 * n and share[k] >= 0.9 and all(share[i] < 0.4 for i in others):
         return token.labels[k]
     held = [i for i in np.flatnonzero(counts) if share[i] >= 0.4]
-    if (counts.sum() >= 0.9 * n and all(token.labels[i] == "other" and share[i] >= 0.85 for i in held)
-            and sum(counts[i] for i in held) >= 0.9 * n):
+    if (
+        counts.sum() >= 0.9 * n
+        and all(token.labels[i] == "other" and share[i] >= 0.85 for i in held)
+        and sum(counts[i] for i in held) >= 0.9 * n
+    ):
         return "other"
     return "frag"
 
@@ -84,7 +91,11 @@ def build(fonts: list[FontFile], count: int, seed: int) -> Samples:
         token = scan_token(random_token(rng), font, consonant_height, rng)
         rows.extend(token_samples(token, rng))
     if not rows:
-        return Samples(np.zeros((0, SHAPE, SHAPE), np.uint8), np.zeros((0, N_SCALARS), np.float32),
-                       np.zeros(0, np.int64))
-    return Samples(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]).astype(np.float32),
-                   np.array([r[2] for r in rows], np.int64))
+        return Samples(
+            np.zeros((0, SHAPE, SHAPE), np.uint8), np.zeros((0, N_SCALARS), np.float32), np.zeros(0, np.int64)
+        )
+    return Samples(
+        np.stack([r[0] for r in rows]),
+        np.stack([r[1] for r in rows]).astype(np.float32),
+        np.array([r[2] for r in rows], np.int64),
+    )

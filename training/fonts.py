@@ -47,13 +47,19 @@ def config() -> dict:
 def packages() -> list[str]:
     """Every fontsource package of both splits as `@fontsource/<family>@<version>`."""
     cfg = config()
-    return [f"@fontsource/{family}@{version}" for split in ("train", "heldout")
-            for family, version in cfg[split]["fontsource"].items()]
+    return [
+        f"@fontsource/{family}@{version}"
+        for split in ("train", "heldout")
+        for family, version in cfg[split]["fontsource"].items()
+    ]
 
 
 def installed() -> bool:
-    return all((FONTSOURCE / family / "package.json").exists()
-               for split in ("train", "heldout") for family in config()[split]["fontsource"])
+    return all(
+        (FONTSOURCE / family / "package.json").exists()
+        for split in ("train", "heldout")
+        for family in config()[split]["fontsource"]
+    )
 
 
 def install() -> None:
@@ -64,8 +70,10 @@ def install() -> None:
     if npm is None:
         sys.exit("npm is needed to fetch the fonts (apt-get install npm)")
     PREFIX.mkdir(parents=True, exist_ok=True)
-    subprocess.run([npm, "install", "--prefix", str(PREFIX), "--no-audit", "--no-fund",
-                    "--loglevel=error", *packages()], check=True)
+    subprocess.run(
+        [npm, "install", "--prefix", str(PREFIX), "--no-audit", "--no-fund", "--loglevel=error", *packages()],
+        check=True,
+    )
 
 
 def _fontsource_file(family: str, subset: str, weight: int) -> Path:

@@ -30,7 +30,9 @@ PUNCTUATION = "./-:,()"
 CIRCULAR = "ว"
 LABELS: tuple[str, ...] = (*THAI_DIGITS, *ARABIC_DIGITS, *PUNCTUATION, CIRCULAR, "other", "frag")
 
-_COMBINING = set("\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e")
+_COMBINING = set(
+    "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
+)
 
 
 def clusters(text: str) -> list[str]:
@@ -104,9 +106,11 @@ def draw(text: str, font: FontFile, tracking: float = 0.0, width_scale: float = 
             y0, x0 = max(0, gy), max(0, gx)
             y1, x1 = min(height, gy + h), min(width, gx + w)
             if y1 > y0 and x1 > x0:
-                piece = glyph[y0 - gy:y1 - gy, x0 - gx:x1 - gx]
+                piece = glyph[y0 - gy : y1 - gy, x0 - gx : x1 - gx]
                 region = coverage[y0:y1, x0:x1]
-                owner[y0:y1, x0:x1] = np.where(piece > np.maximum(region, 0.35), len(labels), owner[y0:y1, x0:x1])
+                owner[y0:y1, x0:x1] = np.where(
+                    piece > np.maximum(region, 0.35), len(labels), owner[y0:y1, x0:x1]
+                )
                 np.maximum(region, piece, out=region)
             labels.append(label_of(part))
             chars.append(part)
@@ -187,8 +191,13 @@ def scan(clean: Clean, consonant_height: float, style: ScanStyle, rng: random.Ra
     for _ in range(style.breaks):
         x = rng.uniform(0.1, 0.9) * size[0]
         tilt = rng.uniform(-0.3, 0.3)
-        cv2.line(gray, (round(x - tilt * size[1] / 2), 0), (round(x + tilt * size[1] / 2), size[1]),
-                 float(style.paper_level), 1)
+        cv2.line(
+            gray,
+            (round(x - tilt * size[1] / 2), 0),
+            (round(x + tilt * size[1] / 2), size[1]),
+            float(style.paper_level),
+            1,
+        )
     if style.blur > 0.05:
         gray = cv2.GaussianBlur(gray, (0, 0), style.blur)
     np_rng = np.random.default_rng(rng.randrange(2**32))
@@ -210,17 +219,25 @@ def scan(clean: Clean, consonant_height: float, style: ScanStyle, rng: random.Ra
     for _ in range(style.specks):
         y, x = rng.randrange(size[1]), rng.randrange(size[0])
         r = rng.choice([0, 0, 1])
-        ink[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1] = 255
+        ink[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1] = 255
     owner = _grow(owner, ink, consonant_height)
-    return _crop(Token(ink, gray8, owner, clean.labels, clean.chars, consonant_height, baseline, ""),
-                 rng.uniform(0.1, 0.6) * consonant_height)
+    return _crop(
+        Token(ink, gray8, owner, clean.labels, clean.chars, consonant_height, baseline, ""),
+        rng.uniform(0.1, 0.6) * consonant_height,
+    )
 
 
 def binarise(gray: np.ndarray, style: ScanStyle, consonant_height: float) -> np.ndarray:
     if style.binarise == "adaptive":
         block = int(2 * round(consonant_height) + 1)
-        return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, block,
-                                     10 + style.threshold_shift // 4)
+        return cv2.adaptiveThreshold(
+            gray,
+            255,
+            cv2.ADAPTIVE_THRESH_GAUSSIAN_C,
+            cv2.THRESH_BINARY_INV,
+            block,
+            10 + style.threshold_shift // 4,
+        )
     if style.binarise == "fixed":
         level = 128 + style.threshold_shift
     else:
@@ -247,12 +264,26 @@ def _crop(token: Token, margin: float) -> Token:
     m = round(margin)
     y0, y1 = max(0, rows[0] - m), min(token.ink.shape[0], rows[-1] + m + 1)
     x0, x1 = max(0, cols[0] - m), min(token.ink.shape[1], cols[-1] + m + 1)
-    return Token(token.ink[y0:y1, x0:x1], token.gray[y0:y1, x0:x1], token.owner[y0:y1, x0:x1], token.labels,
-                 token.chars, token.consonant_height, token.baseline - y0, token.text)
+    return Token(
+        token.ink[y0:y1, x0:x1],
+        token.gray[y0:y1, x0:x1],
+        token.owner[y0:y1, x0:x1],
+        token.labels,
+        token.chars,
+        token.consonant_height,
+        token.baseline - y0,
+        token.text,
+    )
 
 
-def scan_token(text: str, font: FontFile, consonant_height: float, rng: random.Random,
-               style: ScanStyle | None = None, tracking: float | None = None) -> Token:
+def scan_token(
+    text: str,
+    font: FontFile,
+    consonant_height: float,
+    rng: random.Random,
+    style: ScanStyle | None = None,
+    tracking: float | None = None,
+) -> Token:
     """Draw and scan `text`; a random style and tracking unless given."""
     if tracking is None:
         tracking = rng.uniform(-0.07, 0.12) if rng.random() < 0.5 else 0.0

@@ -15,12 +15,13 @@ from functools import cache
 
 from pipeline.thai import MONTHS, to_thai_digits
 
-CODES = ("ลป", "พร", "ชม", "มท", "นร", "ศธ", "กค", "สธ", "กษ", "คค", "ทส", "อก", "ลพ", "นน", "ชร", "พย", "มส",
-         "ตก", "สท", "พล", "อว", "ยธ", "รง", "วธ", "ดศ", "กต", "พณ")
-WORDS = ("ที่", "ลงวันที่", "จำนวน", "ชุด", "ฉบับ", "แผ่น", "เลขรับ", "วันที่", "เวลา", "น.", "โทร.", "หน้า",
-         "สิ่งที่ส่งมาด้วย", "ข้อ", "บาท", "ราย", "คน", "หนังสือ", "จังหวัด", "อำเภอ", "ปี", "พ.ศ.", "ค.ศ.",
-         "ครั้งที่", "หมู่ที่", "ถนน", "ตำบล", "รหัส", "ไปรษณีย์", "ฉบับที่", "ระหว่างวันที่", "ถึง")
-LATIN = ("No.", "Ref", "ID", "A", "B", "C", "x", "Tel", "Fax", "www", "km", "kg", "Box", "ABC", "Mr", "e", "t")
+CODES = tuple("ลป พร ชม มท นร ศธ กค สธ กษ คค ทส อก ลพ นน ชร พย มส ตก สท พล อว ยธ รง วธ ดศ กต พณ".split())
+WORDS = tuple(
+    "ที่ ลงวันที่ จำนวน ชุด ฉบับ แผ่น เลขรับ วันที่ เวลา น. โทร. หน้า สิ่งที่ส่งมาด้วย ข้อ บาท "
+    "ราย คน หนังสือ จังหวัด อำเภอ ปี พ.ศ. ค.ศ. ครั้งที่ หมู่ที่ ถนน ตำบล รหัส ไปรษณีย์ ฉบับที่ "
+    "ระหว่างวันที่ ถึง".split()
+)
+LATIN = tuple("No. Ref ID A B C x Tel Fax www km kg Box ABC Mr e t".split())
 
 
 def _digits(rng: random.Random, count: int) -> str:
@@ -58,8 +59,9 @@ def numeric_date(rng: random.Random, thai: bool) -> str:
 
 def time_of_day(rng: random.Random, thai: bool) -> str:
     sep = rng.choice(".:")
-    return _printed(f"{rng.randint(0, 23):02d}{sep}{rng.randint(0, 59):02d}" + (" น." if rng.random() < 0.6 else ""),
-                    thai)
+    return _printed(
+        f"{rng.randint(0, 23):02d}{sep}{rng.randint(0, 59):02d}" + (" น." if rng.random() < 0.6 else ""), thai
+    )
 
 
 def amount(rng: random.Random, thai: bool) -> str:
@@ -71,14 +73,27 @@ def amount(rng: random.Random, thai: bool) -> str:
 
 def enumerated(rng: random.Random, thai: bool) -> str:
     n = str(rng.randint(1, 30))
-    form = rng.choice([f"{n}.", f"({n})", f"{n})", f"- {n} -", f"{n}:{rng.randint(1, 9)}", f"{n}/{_digits(rng, 4)}",
-                       f"{n}-{_digits(rng, rng.randint(1, 4))}"])
+    form = rng.choice(
+        [
+            f"{n}.",
+            f"({n})",
+            f"{n})",
+            f"- {n} -",
+            f"{n}:{rng.randint(1, 9)}",
+            f"{n}/{_digits(rng, 4)}",
+            f"{n}-{_digits(rng, rng.randint(1, 4))}",
+        ]
+    )
     return _printed(form, thai)
 
 
 def phone(rng: random.Random, thai: bool) -> str:
-    return _printed(f"0 {_digits(rng, 4)} {_digits(rng, 4)}" if rng.random() < 0.5 else
-                    f"0-{_digits(rng, 4)}-{_digits(rng, 4)}", thai)
+    return _printed(
+        f"0 {_digits(rng, 4)} {_digits(rng, 4)}"
+        if rng.random() < 0.5
+        else f"0-{_digits(rng, 4)}-{_digits(rng, 4)}",
+        thai,
+    )
 
 
 def digit_run(rng: random.Random, thai: bool) -> str:

@@ -88,22 +88,39 @@ def _item(text: str) -> tuple[int | None, str]:
     return None, text.strip()
 
 
-def _mark_word(text: str, words: tuple[str, ...], cutoff: float = 85) -> str | None:
-    """The urgency or secrecy word a short text is, longest first (ด่วนที่สุด before ด่วน)."""
+def _mark_word(text: str, words: tuple[str, ...], cutoff: float = 55) -> str | None:
+    """Which of a closed set of marks (ด่วน/ด่วนมาก/ด่วนที่สุด, ลับ/…) a short OCR text is.
+
+    The set is small and its words differ in length, so the closest word wins when it is
+    reasonably close; marks are large and bold, and OCR of them is often a letter off.
+    """
     key = strip_marks(text).replace(" ", "")
     if not key or len(key) > 14:
         return None
-    for word in sorted(words, key=len, reverse=True):
-        target = strip_marks(word)
-        if key == target or (len(target) >= 4 and fuzz.ratio(key, target) >= cutoff):
-            return word
-    return None
+    scored = [(fuzz.ratio(key, strip_marks(word)), word) for word in words]
+    score, word = max(scored)
+    return word if score >= cutoff else None
 
 
-def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText]) -> HeaderFields:
+@dataclass
+class _Open:
+    """The field being read and where its continuation lines must start (in consonant heights)."""
+
+    name: str
+    text_indent: float | None  # where wrapped text continues
+    mark_indent: float | None = None  # where a list's `๒.` stands
+
+
+def _aligned(indent: float, target: float | None) -> bool:
+    if target is None:
+        return 1.0 < indent < 16.0
+    return abs(indent - target) <= 2.0
+
+
+def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText], page_width: int = 2480) -> HeaderFields:
     """Fields from header lines (each a list of segments, left to right) and the large/red marks."""
     out = HeaderFields()
-    current: str | None = None
+    current: _Open | None = None
     seen_number = False
     for line in lines:
         first = line[0]
@@ -127,39 +144,15 @@ def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText]) -> Head
             continue
         label = match_label(text)
         if label:
-            name, rest = label
-            current = name
-            if name in (SUBJECT, ADDRESSEE):
-                if getattr(out, name) is None:
-                    setattr(out, name, rest)
-                    out.add_source(name, first)
-                else:  # a second `เรื่อง`: not a header any more
-                    current = None
-            elif name in (REFERENCES, ATTACHMENTS):
-                number, item = _item(rest)
-                getattr(out, name).append(item)
-                out.add_source(name, first)
-            else:
-                current = None
+            current = _start_field(out, first, *label)
             continue
         # A line without a label: continuation, the date, a mark, or the end of the header.
-        if current in (SUBJECT, ADDRESSEE) and first.indent > 1.0:
-            setattr(out, current, f"{getattr(out, current)} {text}")
-            out.add_source(current, first)
-            continue
-        if current in (REFERENCES, ATTACHMENTS) and first.indent > 1.0:
-            number, item = _item(text)
-            items: list[str] = getattr(out, current)
-            if number is not None or not items:
-                items.append(item)
-            else:
-                items[-1] = f"{items[-1]} {item}"
-            out.add_source(current, first)
+        if current is not None and _continue_field(out, current, first):
             continue
         current = None
-        _date_or_mark(out, line, seen_number)
+        _date_or_mark(out, line, seen_number, page_width)
     for mark in marks:
-        _classify_mark(out, mark)
+        _classify_mark(out, mark, page_width)
     for name in (SUBJECT, ADDRESSEE):
         value = getattr(out, name)
         if value is not None:
@@ -169,11 +162,55 @@ def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText]) -> Head
     return out
 
 
-def _date_or_mark(out: HeaderFields, line: list[HeaderText], seen_number: bool) -> None:
+def _start_field(out: HeaderFields, first: HeaderText, name: str, rest: str) -> _Open | None:
+    label_tokens = len(first.text.split(" ")) - len(rest.split(" ")) if rest else 1
+    value_indent = first.indent_of_token(label_tokens) if label_tokens < len(first.token_indents) else None
+    if name in (SUBJECT, ADDRESSEE):
+        if getattr(out, name) is not None:  # a second `เรื่อง`: not a header any more
+            return None
+        setattr(out, name, rest)
+        out.add_source(name, first)
+        return _Open(name, value_indent)
+    if name in (REFERENCES, ATTACHMENTS):
+        number, item = _item(rest)
+        getattr(out, name).append(item)
+        out.add_source(name, first)
+        if number is not None:
+            mark_tokens = 1 if _ITEM.match(rest.split(" ")[0] + " ") else 0
+            text_indent = first.indent_of_token(label_tokens + mark_tokens) if mark_tokens else None
+            return _Open(name, text_indent, value_indent)
+        return _Open(name, value_indent, value_indent)
+    return None
+
+
+def _continue_field(out: HeaderFields, field_: _Open, first: HeaderText) -> bool:
+    """Add a label-less line to the open field when it starts where the field's text does."""
+    name = field_.name
+    if name in (SUBJECT, ADDRESSEE):
+        if not _aligned(first.indent, field_.text_indent):
+            return False
+        setattr(out, name, f"{getattr(out, name)} {first.text}")
+        out.add_source(name, first)
+        return True
+    number, item = _item(first.text)
+    items: list[str] = getattr(out, name)
+    if number is not None and _aligned(first.indent, field_.mark_indent):
+        items.append(item)
+        if field_.text_indent is None and len(first.token_indents) > 1:
+            field_.text_indent = first.indent_of_token(1)
+    elif number is None and items and _aligned(first.indent, field_.text_indent):
+        items[-1] = f"{items[-1]} {item}"
+    else:
+        return False
+    out.add_source(name, first)
+    return True
+
+
+def _date_or_mark(out: HeaderFields, line: list[HeaderText], seen_number: bool, page_width: int) -> None:
     for segment in line:
         text = segment.text
         if not seen_number:
-            _classify_mark(out, segment)
+            _classify_mark(out, segment, page_width)
         if out.date_text is None and seen_number and not _NOT_LETTER_DATE.search(text) \
                 and not _DATE_LABEL.match(text) and segment.indent > 8:
             if read_date(text):
@@ -188,22 +225,25 @@ def _date_or_mark(out: HeaderFields, line: list[HeaderText], seen_number: bool) 
             out.add_source("date", segment)
 
 
-def _classify_mark(out: HeaderFields, mark: HeaderText) -> None:
-    if out.urgency is None:
-        out.urgency = _mark_word(mark.text, URGENCIES)
-        if out.urgency:
-            return
-    if out.secrecy is None and not _mark_word(mark.text, URGENCIES):
-        out.secrecy = _mark_word(mark.text, SECRECIES, cutoff=90)
+def _classify_mark(out: HeaderFields, mark: HeaderText, page_width: int) -> None:
+    """Urgency stands at a top corner, secrecy at the top (and bottom) centre."""
     if _is_memo_title(mark.text):
         out.memo_title = True
-    elif out.title is None and _is_title(mark.text):
+        return
+    if out.title is None and _is_title(mark.text):
         out.title = mark.text
+        return
+    centre = (mark.box.x + mark.box.w / 2) / page_width
+    if 0.38 <= centre <= 0.62:
+        if out.secrecy is None:
+            out.secrecy = _mark_word(mark.text, SECRECIES)
+    elif out.urgency is None:
+        out.urgency = _mark_word(mark.text, URGENCIES)
 
 
 def _is_memo_title(text: str) -> bool:
     key = strip_marks(text).replace(" ", "")
-    return fuzz.partial_ratio("บนทกขอความ", key) >= 85 and len(key) <= 16
+    return len(key) >= 9 and fuzz.partial_ratio("บนทกขอความ", key) >= 90
 
 
 _TITLES = ("คำสั่ง", "ประกาศ", "ระเบียบ", "ข้อบังคับ", "สรุป", "รายงาน", "แถลงการณ์")

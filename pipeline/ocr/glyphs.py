@@ -34,6 +34,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pipeline.thai import ARABIC_DIGITS, THAI_DIGITS
+
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 MODEL_PATH = MODEL_DIR / "digits.onnx"
 
@@ -48,6 +50,9 @@ _MAX_PIECES = 3  # a glyph is at most this many pieces
 _MAX_GLYPH_WIDTH = 1.8  # consonant heights
 _MAX_GAP = 0.4  # consonant heights between two pieces of one glyph
 _SURE = 0.9  # an atom classified at least this sure is not cut nor merged
+_MIXED_SCRIPTS = 20.0  # how much less likely a Thai digit is among Arabic ones in one number, and back
+_SPACE = 0.6  # consonant heights: a wider gap separates two numbers
+_NUMBER_CHARS = set(THAI_DIGITS + ARABIC_DIGITS + "./-:,")
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ class Layout:
         self.ink = ink.astype(bool)
         self.ch = float(consonant_height)
         self.atom_map, self.atom_boxes = _atoms(self.ink, self.ch)
-        self.baseline = float(baseline) if baseline is not None else estimate_baseline(self.atom_boxes, self.ch)
+        self.baseline = estimate_baseline(self.atom_boxes, self.ch) if baseline is None else float(baseline)
 
     def whole_atoms(self) -> list[Piece]:
         return [Piece(i, box[0], box[2], box) for i, box in enumerate(self.atom_boxes)]
@@ -99,7 +104,8 @@ class Layout:
             part = region[:, lo:hi]
             rows = np.flatnonzero(part.any(axis=1))
             if rows.size:
-                pieces.append(Piece(atom, x0 + lo, x0 + hi, (x0 + lo, y0 + int(rows[0]), x0 + hi, y0 + int(rows[-1]) + 1)))
+                box = (x0 + lo, y0 + int(rows[0]), x0 + hi, y0 + int(rows[-1]) + 1)
+                pieces.append(Piece(atom, x0 + lo, x0 + hi, box))
         return pieces
 
     def mask(self, pieces: Sequence[Piece]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -120,7 +126,9 @@ class Layout:
         shape, scalars = features(mask, box[1], self.ch, self.baseline)
         return shape, scalars, box
 
-    def segments(self, pieces: Sequence[Piece], movable: Sequence[bool] | None = None) -> list[tuple[int, int]]:
+    def segments(
+        self, pieces: Sequence[Piece], movable: Sequence[bool] | None = None
+    ) -> list[tuple[int, int]]:
         """Runs [i, j) of consecutive pieces that could be one glyph.
 
         A run of more than one piece must hold a `movable` piece (one the network was unsure of), must
@@ -145,10 +153,21 @@ def _atoms(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[int, int,
     """Connected components without specks, grouped when they share columns; left to right."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     speck = max(2.0, 0.005 * ch * ch)
-    keep = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] > speck or
-            max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) > 0.12 * ch]
-    boxes = {i: (int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 0] + stats[i, 2]), int(stats[i, 1] + stats[i, 3]))
-             for i in keep}
+    keep = [
+        i
+        for i in range(1, count)
+        if stats[i, cv2.CC_STAT_AREA] > speck
+        or max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) > 0.12 * ch
+    ]
+    boxes = {
+        i: (
+            int(stats[i, 0]),
+            int(stats[i, 1]),
+            int(stats[i, 0] + stats[i, 2]),
+            int(stats[i, 1] + stats[i, 3]),
+        )
+        for i in keep
+    }
     parent = {i: i for i in keep}
 
     def find(i: int) -> int:
@@ -160,7 +179,7 @@ def _atoms(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[int, int,
     order = sorted(keep, key=lambda i: boxes[i][0])
     for n, a in enumerate(order):
         ax0, _, ax1, _ = boxes[a]
-        for b in order[n + 1:]:
+        for b in order[n + 1 :]:
             bx0, _, bx1, _ = boxes[b]
             if bx0 >= ax1:
                 break
@@ -175,8 +194,14 @@ def _atoms(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[int, int,
     atom_boxes = []
     for n, group in enumerate(merged):
         lut[group] = n
-        atom_boxes.append((min(boxes[i][0] for i in group), min(boxes[i][1] for i in group),
-                           max(boxes[i][2] for i in group), max(boxes[i][3] for i in group)))
+        atom_boxes.append(
+            (
+                min(boxes[i][0] for i in group),
+                min(boxes[i][1] for i in group),
+                max(boxes[i][2] for i in group),
+                max(boxes[i][3] for i in group),
+            )
+        )
     return lut[labels], atom_boxes
 
 
@@ -195,8 +220,9 @@ def _cut_columns(columns: np.ndarray, ch: float) -> list[int]:
     if width < 2 * margin + 1:
         return []
     smooth = np.convolve(columns, np.ones(3, np.float32) / 3, mode="same")
-    candidates = [x for x in range(margin, width - margin)
-                  if smooth[x] <= smooth[x - 1] and smooth[x] <= smooth[x + 1]]
+    candidates = [
+        x for x in range(margin, width - margin) if smooth[x] <= smooth[x - 1] and smooth[x] <= smooth[x + 1]
+    ]
     candidates.sort(key=lambda x: (smooth[x], abs(x - width / 2)))
     chosen: list[int] = []
     for x in candidates:
@@ -222,16 +248,19 @@ def features(mask: np.ndarray, top: int, ch: float, baseline: float) -> tuple[np
     small = cv2.resize(src, (nw, nh), interpolation=interpolation)
     shape = np.zeros((SHAPE, SHAPE), np.float32)
     y, x = (SHAPE - nh) // 2, (SHAPE - nw) // 2
-    shape[y:y + nh, x:x + nw] = small
+    shape[y : y + nh, x : x + nw] = small
     ink = float(mask.sum())
-    scalars = np.array([
-        h / ch,
-        w / ch,
-        (baseline - (top + h)) / ch,  # bottom above the baseline
-        (baseline - top) / ch,  # top above the baseline
-        math.sqrt(ink) / ch,
-        ink / (h * w),
-    ], np.float32)
+    scalars = np.array(
+        [
+            h / ch,
+            w / ch,
+            (baseline - (top + h)) / ch,  # bottom above the baseline
+            (baseline - top) / ch,  # top above the baseline
+            math.sqrt(ink) / ch,
+            ink / (h * w),
+        ],
+        np.float32,
+    )
     return shape, scalars
 
 
@@ -247,6 +276,8 @@ class GlyphReader:
         if meta["input"]["shape"] != SHAPE or meta["input"]["scalars"] != N_SCALARS:
             raise ValueError(f"{path} was trained for another input size")
         self._frag = self.labels.index(FRAG)
+        self._thai = [self.labels.index(d) for d in THAI_DIGITS]
+        self._arabic = [self.labels.index(d) for d in ARABIC_DIGITS]
         self._public = [i for i, label in enumerate(self.labels) if label != FRAG]
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
@@ -257,8 +288,9 @@ class GlyphReader:
         """Softmax over the network's classes (`self.labels`, which include `frag`) for a batch."""
         if len(shapes) == 0:
             return np.zeros((0, len(self.labels)), np.float32)
-        out = self._session.run(None, {"shape": shapes[:, None].astype(np.float32),
-                                       "scalars": scalars.astype(np.float32)})
+        out = self._session.run(
+            None, {"shape": shapes[:, None].astype(np.float32), "scalars": scalars.astype(np.float32)}
+        )
         return np.asarray(out[0])
 
     def read(self, ink: np.ndarray, consonant_height: float, baseline: float | None = None) -> list[Glyph]:
@@ -275,8 +307,12 @@ class GlyphReader:
         if not atoms:
             return []
         first = self._score(layout, [[a] for a in atoms])
-        sure = [float(p[self._best_public(p)]) >= _SURE and self._best_public(p) == int(np.argmax(p))
-                and a.box[2] - a.box[0] <= 1.3 * consonant_height for p, a in zip(first, atoms, strict=True)]
+        sure = [
+            float(p[self._best_public(p)]) >= _SURE
+            and self._best_public(p) == int(np.argmax(p))
+            and a.box[2] - a.box[0] <= 1.3 * consonant_height
+            for p, a in zip(first, atoms, strict=True)
+        ]
         pieces: list[Piece] = []
         movable: list[bool] = []
         for atom, ok in zip(atoms, sure, strict=True):
@@ -293,15 +329,18 @@ class GlyphReader:
             fresh = self._score(layout, [pieces[i:j] for i, j in todo])
             scored = {**known, **dict(zip(todo, fresh, strict=True))}
             chosen = self._best_path(len(pieces), scored)
+        readings = [(scored[(i, j)], layout.mask(pieces[i:j])[1]) for i, j in chosen]
+        readings = self._one_script(readings, consonant_height)
         glyphs = []
-        for i, j in chosen:
-            glyph = self._glyph(scored[(i, j)], layout.mask(pieces[i:j])[1], speck=0.3 * consonant_height)
+        for probs, box in readings:
+            glyph = self._glyph(probs, box, speck=0.3 * consonant_height)
             if glyph is not None:
                 glyphs.append(glyph)
         return glyphs
 
-    def classify(self, crops: list[np.ndarray], consonant_height: float,
-                 baselines: Sequence[float]) -> list[Glyph]:
+    def classify(
+        self, crops: list[np.ndarray], consonant_height: float, baselines: Sequence[float]
+    ) -> list[Glyph]:
         """Classify glyphs already cut out, without segmenting: one glyph per crop.
 
         `crops[i]`: 2-D uint8 (255 = ink) holding one glyph; `baselines[i]`: the row of the line's
@@ -329,6 +368,40 @@ class GlyphReader:
         for n, run in enumerate(runs):
             shapes[n], scalars[n], _ = layout.features(run)
         return list(self.probabilities(shapes, scalars))
+
+    def _one_script(
+        self, readings: list[tuple[np.ndarray, tuple[int, int, int, int]]], ch: float
+    ) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
+        """One number is printed in one script: within a run of digits and marks (no letter, no
+        space between), a digit of the other script is made `_MIXED_SCRIPTS` times less likely.
+        A glyph the network is sure of keeps its reading; an unsure ๐/0 follows its neighbours."""
+        out = list(readings)
+        runs: list[list[int]] = []
+        run: list[int] = []
+        for n, (probs, box) in enumerate(out):
+            numeric = self.labels[self._best_public(probs)] in _NUMBER_CHARS
+            if run and (not numeric or box[0] - out[run[-1]][1][2] > _SPACE * ch):
+                runs.append(run)
+                run = []
+            if numeric:
+                run.append(n)
+        for run in [*runs, run]:
+            self._harmonise(out, run)
+        return out
+
+    def _harmonise(self, out: list[tuple[np.ndarray, tuple[int, int, int, int]]], run: list[int]) -> None:
+        thai = [n for n in run if self.labels[self._best_public(out[n][0])] in THAI_DIGITS]
+        arabic = [n for n in run if self.labels[self._best_public(out[n][0])] in ARABIC_DIGITS]
+        if len(thai) + len(arabic) < 2 or not thai or not arabic:
+            return
+        digits = thai + arabic
+        thai_score = sum(math.log(max(1e-9, float(out[n][0][self._thai].sum()))) for n in digits)
+        arabic_score = sum(math.log(max(1e-9, float(out[n][0][self._arabic].sum()))) for n in digits)
+        unlikely = self._arabic if thai_score >= arabic_score else self._thai
+        for n in digits:
+            probs = out[n][0].copy()
+            probs[unlikely] /= _MIXED_SCRIPTS
+            out[n] = (probs / probs.sum(), out[n][1])
 
     def _best_public(self, probs: np.ndarray) -> int:
         return self._public[int(np.argmax(probs[self._public]))]

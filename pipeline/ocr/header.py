@@ -17,7 +17,7 @@ from pipeline.models import Box
 from pipeline.ocr import digits
 from pipeline.ocr.layout import Layout, Line, Segment, find_lines
 from pipeline.ocr.preprocess import PreparedPage
-from pipeline.ocr.tesseract import OcrLine, read_lines
+from pipeline.ocr.tesseract import OcrLine, OcrToken, read_lines
 
 MAX_HEADER_LINES = 24
 
@@ -35,6 +35,12 @@ class HeaderText:
     large: bool = False  # a title or mark set much larger than the text
     colour: str = ""  # "red" when read from red ink
     digit_confidence: float = 1.0  # lowest confidence of the digits our glyph model read in it
+    token_indents: tuple[float, ...] = ()  # indent of each space-separated token of `text`
+
+    def indent_of_token(self, index: int) -> float:
+        if 0 <= index < len(self.token_indents):
+            return self.token_indents[index]
+        return self.indent
 
 
 @dataclass
@@ -67,18 +73,21 @@ def header_lines(layout: Layout, dpi: float) -> list[Line]:
     def fill(line: Line) -> float:
         return (line.box.right - layout.text_left) / width
 
+    def substantial(line: Line) -> bool:
+        return sum(s.box.w for s in line.segments) > width * 0.15
+
     chosen: list[Line] = []
     for i, line in enumerate(lines):
         if len(chosen) >= MAX_HEADER_LINES or line.box.y > layout.page_height * 0.7:
             break
-        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        nxt = next((other for other in lines[i + 1:i + 4] if substantial(other)), None)
         starts_paragraph = (
             _mm(14, dpi) <= indent(line) <= _mm(30, dpi)
             and fill(line) >= 0.75
             and len(line.segments) == 1
             and nxt is not None
             and abs(indent(nxt)) <= ch * 1.2
-            and nxt.box.y - line.box.bottom < ch * 2.5
+            and nxt.box.y - line.box.bottom < ch * 4
             and len(chosen) >= 3
         )
         if starts_paragraph:
@@ -142,40 +151,75 @@ def read_header(page: PreparedPage) -> Header:
         jobs.append((crop, {"box": box, "line": -1, "indent": 0.0, "fill": 0.0, "large": True, "colour": "red",
                             "segment": None}))
 
-    ocr: list[OcrLine] = read_lines([crop for crop, _m in jobs])
+    line_jobs = [(crop, m) for crop, m in jobs if not m["large"]]
+    mark_jobs = [(crop, m) for crop, m in jobs if m["large"]]
+    # Marks and titles are set large: scaled to text size and laid side by side as one extra line,
+    # they are read in the same Tesseract run (a short large word alone in the block gets dropped).
+    mark_line, spans = _side_by_side([crop for crop, _m in mark_jobs], ch)
+    ocr_all = read_lines([crop for crop, _m in line_jobs] + ([mark_line] if mark_jobs else []))
+    mark_texts = _split_by_spans(ocr_all[-1], spans) if mark_jobs else []
+    jobs = line_jobs + mark_jobs
+    ocr: list[OcrLine] = ocr_all[: len(line_jobs)] + mark_texts
     texts: list[HeaderText] = []
     for (crop, meta), line in zip(jobs, ocr, strict=True):
-        text, digit_confidence = line.text, 1.0
+        text, digit_confidence, token_indents = line.text, 1.0, ()
         if meta["segment"] is not None:
             reread = digits.reread(crop, line, ch)
             text, digit_confidence = reread.text, reread.digit_confidence
+            crop_x = max(0, meta["box"].x - pad)
+            token_indents = tuple((crop_x + t.box.x - layout.text_left) / ch for t in line.tokens)
         texts.append(HeaderText(text, meta["box"], meta["line"], meta["indent"], meta["fill"], line.confidence,
-                                meta["large"], meta["colour"], digit_confidence))
+                                meta["large"], meta["colour"], digit_confidence, token_indents))
     bottom = chosen[-1].box.bottom if chosen else int(layout.page_height * 0.4)
     crop_box = Box(0, 0, layout.page_width, min(layout.page_height, bottom + int(ch)))
     return Header(texts, layout, crop_box)
 
 
+def _side_by_side(crops: list[np.ndarray], ch: float) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Crops scaled to one height and joined left to right with wide gaps; their x-spans."""
+    if not crops:
+        return np.full((1, 1), 255, np.uint8), []
+    height = int(ch * 2.6)
+    gap = int(ch * 3)
+    parts, spans, x = [], [], 0
+    for crop in crops:
+        scaled = cv2.resize(crop, (max(1, round(crop.shape[1] * height / crop.shape[0])), height),
+                            interpolation=cv2.INTER_AREA)
+        parts.append(scaled)
+        spans.append((x, x + scaled.shape[1]))
+        x += scaled.shape[1] + gap
+        parts.append(np.full((height, gap), 255, np.uint8))
+    return np.hstack(parts[:-1]), spans
+
+
+def _split_by_spans(line: OcrLine, spans: list[tuple[int, int]]) -> list[OcrLine]:
+    """The tokens of the joined line given back to the crops they came from."""
+    out: list[list[OcrToken]] = [[] for _ in spans]
+    for token in line.tokens:
+        centre = token.box.x + token.box.w / 2
+        for i, (x0, x1) in enumerate(spans):
+            if x0 - 10 <= centre <= x1 + 10:
+                out[i].append(token)
+                break
+    return [OcrLine(tokens) for tokens in out]
+
+
 def _red_regions(page: PreparedPage, ch: float) -> list[tuple[Box, np.ndarray]]:
-    if page.red is None or not page.red.any():
+    """Words in red ink (urgency, secrecy), each cut from the redness map as dark-on-white text."""
+    if page.red is None or not (page.red > 60).any():
         return []
-    mask = cv2.morphologyEx(page.red, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    mask = ((page.red > 60) * 255).astype(np.uint8)
     # Join the letters of one word; keep words that are large enough to be marks.
     joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (int(ch * 1.5), int(ch * 0.6))))
     count, _labels, stats, _c = cv2.connectedComponentsWithStats(joined, connectivity=8)
     regions = []
     for i in range(1, count):
-        x, y, w, h, area = stats[i]
+        x, y, w, h, _area = stats[i]
         if h < ch * 1.0 or w < ch * 1.5:
             continue
-        sub = mask[y:y + h, x:x + w]
-        ys = np.flatnonzero(sub.any(axis=1))
-        if ys.size == 0:
-            continue
-        height = ys[-1] - ys[0] + 1
-        factor = min(1.0, ch * 2.4 / max(1, height))
-        crop = 255 - sub
-        regions.append((Box(int(x), int(y), int(w), int(h)), _scaled(crop, factor)))
+        redness = page.red[y:y + h, x:x + w]
+        text = 255 - np.clip(redness.astype(np.int16) * 2, 0, 255).astype(np.uint8)
+        regions.append((Box(int(x), int(y), int(w), int(h)), np.pad(text, int(ch * 0.4), constant_values=255)))
     return regions
 
 
@@ -187,7 +231,5 @@ def read_page_lines(page: PreparedPage, max_lines: int = 120) -> list[str]:
     pad = int(ch * 0.6)
     crops = [_clean_crop(page, seg, labels, pad) for line in layout.lines[:max_lines] for seg in line.segments]
     ocr = read_lines(crops)
-    texts = []
-    for crop, line in zip(crops, ocr, strict=True):
-        texts.append(digits.reread(crop, line, ch).text)
+    texts = [digits.reread(crop, line, ch).text for crop, line in zip(crops, ocr, strict=True)]
     return [t for t in texts if t]

@@ -89,7 +89,9 @@ def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> L
     big = (hs > ch * 3.2) | (ws > ch * 12) | ((ws > ch * 6) & (hs < ch * 0.25))
     noise = (areas < max(4, (ch * ch) / 120)) & (hs < ch * 0.3)
     core = ~big & ~noise & (hs >= ch * 0.55) & (hs <= ch * 1.75)
-    large = ~noise & (hs > ch * 1.75) & (hs <= ch * 4.5) & (ws <= ch * 8) & (ws >= ch * 0.6)
+    # Large letters are solid; the emblem's feathers and rules are thin strokes in a wide box.
+    solid = areas >= ws * hs * 0.18
+    large = ~noise & solid & (hs > ch * 1.75) & (hs <= ch * 4.5) & (ws <= ch * 8) & (ws >= ch * 0.6)
     marks = ~big & ~noise & ~core
     big_boxes = [Box(int(xs[i]), int(ys[i]), int(ws[i]), int(hs[i])) for i in np.flatnonzero(big & ~large)]
     lines = _group_lines(np.flatnonzero(core), np.flatnonzero(marks), stats, ch)

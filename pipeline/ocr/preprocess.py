@@ -23,8 +23,8 @@ class PreparedPage:
     """An upright, deskewed page at `dpi`. Images share one geometry.
 
     `gray`: black text on white, coloured ink removed. `ink`: binary, 255 = black-text ink.
-    `red` / `blue`: binary masks of red (urgency, secrecy) and blue (stamps, signatures) ink,
-    None for a page scanned without colour.
+    `red` / `blue`: how strongly each pixel shows red (urgency, secrecy) or blue (stamps,
+    signatures) ink, 0..255; None for a page scanned without colour.
     """
 
     gray: np.ndarray
@@ -37,25 +37,25 @@ class PreparedPage:
 
 
 def separate_inks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(gray without coloured ink, red mask, blue mask) from an RGB page.
+    """(gray without coloured ink, redness, blueness) from an RGB page.
 
     The gray image is the brightest channel of each pixel: black ink is dark in every channel,
     red ink is bright in red and blue ink in blue, so stamps and urgency marks fade into the
-    paper while black text, even under a stamp, stays dark.
+    paper while black text, even under a stamp, stays dark. What is left of coloured strokes
+    (their edges, where JPEG smeared the colour) is whitened using the colour maps.
     """
     img = rgb.astype(np.int16)
     r, g, b = img[..., 0], img[..., 1], img[..., 2]
-    chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
-    # Thresholds are loose because JPEG halves colour resolution: thin coloured strokes lose chroma.
-    red = (r - np.maximum(g, b) > 30) & (chroma > 35)
-    blue = (b - r > 18) & (b - g > 4) & (chroma > 18)
+    redness = np.clip((r - np.maximum(g, b)) * 2, 0, 255).astype(np.uint8)
+    blueness = np.clip((b - np.maximum(r, g - 10)) * 3, 0, 255).astype(np.uint8)
     gray = rgb.max(axis=2)
-    # Stroke edges blend with the paper and lose their colour: widen the masks to take them too,
-    # but never over pixels dark in every channel (black ink, also where a stamp lies over it).
-    coloured = cv2.dilate((red | blue).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    # Thresholds are loose because JPEG halves colour resolution: thin coloured strokes lose chroma.
+    coloured = (redness > 60) | (blueness > 54)
+    # Widen the masks to take stroke edges, but never over pixels dark in every channel
+    # (black ink, also where a stamp lies over it).
+    coloured = cv2.dilate(coloured.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     gray[coloured & (gray > 80)] = 255
-    as_mask = lambda m: (m.astype(np.uint8) * 255)  # noqa: E731
-    return gray, as_mask(red), as_mask(blue)
+    return gray, redness, blueness
 
 
 def flatten_light(gray: np.ndarray, dpi: float) -> np.ndarray:
@@ -162,8 +162,8 @@ def prepare(page: Page, *, work_dpi: float = WORK_DPI) -> PreparedPage:
     return PreparedPage(
         gray=flat_out,
         ink=ink_out,
-        red=warp(red, 0, cv2.INTER_NEAREST) if red is not None else None,
-        blue=warp(blue, 0, cv2.INTER_NEAREST) if blue is not None else None,
+        red=warp(red, 0, cv2.INTER_LINEAR) if red is not None else None,
+        blue=warp(blue, 0, cv2.INTER_LINEAR) if blue is not None else None,
         dpi=work_dpi,
         skew=skew,
         upside_down=upside_down,

@@ -117,8 +117,11 @@ def _align(text_line: str, chars: list[_Char]) -> list[tuple[str, list[_Char]]]:
     return tokens
 
 
-def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24) -> list[OcrLine]:
+def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm: int = 6) -> list[OcrLine]:
     """Read each crop (gray, dark text on white) as one line; returns one `OcrLine` per crop.
+
+    psm 6 (a uniform block) suits lines of one size; for text of mixed sizes (marks, titles)
+    use psm 4, which does not drop a short word set larger than the rest.
 
     Token boxes are in the crop's own coordinates.
     """
@@ -133,7 +136,7 @@ def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24) -> l
     canvas = np.full((y, width), 255, np.uint8)
     for c, (top, bottom) in zip(crops, slots, strict=True):
         canvas[top:bottom, gap:gap + c.shape[1]] = c
-    text, tsv = run_tesseract(canvas, lang=lang)
+    text, tsv = run_tesseract(canvas, lang=lang, psm=psm)
     text_lines = [ln for ln in text.splitlines() if ln.strip()]
     tsv_lines = _parse_tsv(tsv)
     result: list[list[OcrToken]] = [[] for _ in crops]
