@@ -96,7 +96,7 @@ def train(data: Samples, valid: Samples, epochs: int, seed: int, threads: int = 
     return net
 
 
-def validation_errors(net, valid: Samples) -> float:  # type: ignore[no-untyped-def]
+def validation_errors(net, valid: Samples) -> float:
     import torch
 
     net.eval()
@@ -107,7 +107,7 @@ def validation_errors(net, valid: Samples) -> float:  # type: ignore[no-untyped-
     return float((logits.argmax(1).numpy() != valid.labels).mean())
 
 
-def export(net, path: Path) -> None:  # type: ignore[no-untyped-def]
+def export(net, path: Path) -> None:
     import torch
 
     from training.model import WithSoftmax

@@ -162,7 +162,9 @@ class Tally:
 def evaluate(cases: Sequence[Case], reader: GlyphReader | None = None) -> dict:
     """Accuracy of `reader` overall, per family, per dpi, per class; confusions; time per glyph."""
     reader = reader or default_reader()
-    overall, families, dpis = Tally(), {}, {}
+    overall = Tally()
+    families: dict[str, Tally] = {}
+    dpis: dict[int, Tally] = {}
     exact = 0
     glyphs = 0
     started = time.perf_counter()
@@ -225,7 +227,8 @@ def tesseract(cases: Sequence[Case]) -> dict:
     from PIL import Image
 
     os.environ["OMP_THREAD_LIMIT"] = "1"  # a build tool, not the pipeline: no settings object here
-    tally, dpis = Tally(), {}
+    tally = Tally()
+    dpis: dict[int, Tally] = {}
     for case in cases:
         gray = np.pad(case.token.gray, 12, constant_values=int(case.token.gray.max()))
         text = pytesseract.image_to_string(Image.fromarray(gray), lang="tha", config="--psm 7")

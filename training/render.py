@@ -89,8 +89,8 @@ def draw(text: str, font: FontFile, tracking: float = 0.0, width_scale: float = 
         f = thai if _is_thai(part[0]) or part == " " else latin
         advances.append(f.getlength(part))
     width = int(sum(advances) + len(parts) * max(0.0, tracking) * OVERSAMPLED + 2 * pad)
-    coverage = np.zeros((height, width), np.float32)
-    owner = np.full((height, width), -1, np.int16)
+    coverage: np.ndarray = np.zeros((height, width), np.float32)
+    owner: np.ndarray = np.full((height, width), -1, np.int16)
     labels: list[str] = []
     chars: list[str] = []
     x = float(pad)
@@ -98,6 +98,7 @@ def draw(text: str, font: FontFile, tracking: float = 0.0, width_scale: float = 
         if part != " ":
             f = thai if _is_thai(part[0]) else latin
             left, top, right, bottom = f.getbbox(part, anchor="ls")
+            left, top, right, bottom = int(left), int(top), int(right), int(bottom)
             w, h = right - left + 2, bottom - top + 2
             layer = Image.new("L", (w, h), 0)
             ImageDraw.Draw(layer).text((1 - left, 1 - top), part, font=f, fill=255, anchor="ls")
@@ -187,7 +188,7 @@ def scan(clean: Clean, consonant_height: float, style: ScanStyle, rng: random.Ra
     owner = cv2.resize(owner, size, interpolation=cv2.INTER_NEAREST)
     baseline = clean.baseline * scale
 
-    gray = style.paper_level - coverage * (style.paper_level - style.ink_level)
+    gray: np.ndarray = style.paper_level - coverage * (style.paper_level - style.ink_level)
     for _ in range(style.breaks):
         x = rng.uniform(0.1, 0.9) * size[0]
         tilt = rng.uniform(-0.3, 0.3)
@@ -238,6 +239,7 @@ def binarise(gray: np.ndarray, style: ScanStyle, consonant_height: float) -> np.
             block,
             10 + style.threshold_shift // 4,
         )
+    level: float
     if style.binarise == "fixed":
         level = 128 + style.threshold_shift
     else:

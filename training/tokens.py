@@ -15,13 +15,18 @@ from functools import cache
 
 from pipeline.thai import MONTHS, to_thai_digits
 
-CODES = tuple("ลป พร ชม มท นร ศธ กค สธ กษ คค ทส อก ลพ นน ชร พย มส ตก สท พล อว ยธ รง วธ ดศ กต พณ".split())
-WORDS = tuple(
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+CODES = _words("ลป พร ชม มท นร ศธ กค สธ กษ คค ทส อก ลพ นน ชร พย มส ตก สท พล อว ยธ รง วธ ดศ กต พณ")
+WORDS = _words(
     "ที่ ลงวันที่ จำนวน ชุด ฉบับ แผ่น เลขรับ วันที่ เวลา น. โทร. หน้า สิ่งที่ส่งมาด้วย ข้อ บาท "
     "ราย คน หนังสือ จังหวัด อำเภอ ปี พ.ศ. ค.ศ. ครั้งที่ หมู่ที่ ถนน ตำบล รหัส ไปรษณีย์ ฉบับที่ "
-    "ระหว่างวันที่ ถึง".split()
+    "ระหว่างวันที่ ถึง"
 )
-LATIN = tuple("No. Ref ID A B C x Tel Fax www km kg Box ABC Mr e t".split())
+LATIN = _words("No. Ref ID A B C x Tel Fax www km kg Box ABC Mr e t")
 
 
 def _digits(rng: random.Random, count: int) -> str:

@@ -385,8 +385,8 @@ class GlyphReader:
                 run = []
             if numeric:
                 run.append(n)
-        for run in [*runs, run]:
-            self._harmonise(out, run)
+        for numbers in [*runs, run]:
+            self._harmonise(out, numbers)
         return out
 
     def _harmonise(self, out: list[tuple[np.ndarray, tuple[int, int, int, int]]], run: list[int]) -> None:

@@ -1,0 +1,179 @@
+"""Register rules, pure: given what the outgoing register says, what is wrong with a letter.
+
+The register is reached through `RegisterLookup`, so these rules know nothing of databases:
+storage/register.py answers the questions, tests answer them from a dict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rapidfuzz import fuzz
+
+from pipeline.models import DocumentKind, Flag, Letter, LetterNumber
+from pipeline.thai import normalize_text, strip_marks
+
+# Subjects typed into the register and printed on the letter differ in small ways (spacing,
+# abbreviations, a dropped mark in OCR): token-set similarity on mark-stripped text.
+SUBJECT_SIMILARITY = 80.0
+# With a register entry this close, a low-confidence number read is corrected without review.
+AUTO_CORRECT_SUBJECT = 92.0
+
+# Digits that scanners and OCR confuse (as Arabic digits; Thai ๔๕, ๗๓, ๖๐, ๖๒ … map onto them).
+CONFUSABLE: frozenset[frozenset[str]] = frozenset(
+    frozenset(pair)
+    for pair in ("45", "65", "85", "95", "73", "60", "62", "89", "13", "37", "26", "06", "48", "17", "38", "56",
+                 "68", "08", "14", "35", "59", "02", "12", "79", "19")
+)
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    number: LetterNumber
+    date: dt.date
+    subject: str
+    sender: str = ""
+
+
+class RegisterLookup(Protocol):
+    def find(self, number: LetterNumber, year: int | None) -> RegisterEntry | None: ...
+
+    def same_series(self, number: LetterNumber, year: int | None) -> Iterable[RegisterEntry]:
+        """Entries of the same code and agency (and circular series) in that year."""
+        ...
+
+    def received(self, number: LetterNumber, year: int | None) -> int | None:
+        """The id of a letter already received with this number, if any."""
+        ...
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A register entry the read number is probably a misreading of, and why we think so."""
+
+    entry: RegisterEntry
+    read: str
+    evidence: dict[str, object]
+    auto_accept: bool = False
+
+
+@dataclass
+class Validation:
+    flags: list[Flag] = field(default_factory=list)
+    entry: RegisterEntry | None = None
+    suggestion: Suggestion | None = None
+    duplicate_of: int | None = None
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def subject_similarity(a: str, b: str) -> float:
+    """0–100, tolerant of spacing, word order and lost marks.
+
+    >>> subject_similarity("ขอเชิญประชุม ครั้งที่ 2/2567", "ขอเชิญประชุม  ครั้งที่ ๒/๒๕๖๗") > 95
+    True
+    """
+    from pipeline.thai import to_arabic_digits
+
+    x = strip_marks(to_arabic_digits(normalize_text(a)))
+    y = strip_marks(to_arabic_digits(normalize_text(b)))
+    return max(fuzz.token_set_ratio(x, y), fuzz.ratio(x.replace(" ", ""), y.replace(" ", "")))
+
+
+def confusable_neighbours(number: LetterNumber) -> set[str]:
+    """Canonical numbers one confusable digit away from `number` (serial or agency).
+
+    >>> sorted(confusable_neighbours(LetterNumber("ลป", "0017.1", True, 45)))[:3]
+    ['ลป 0017.1/ว 15', 'ลป 0017.1/ว 35', 'ลป 0017.1/ว 44']
+    """
+    out: set[str] = set()
+    variants: list[LetterNumber] = []
+    if number.serial is not None:
+        serial = str(number.serial)
+        for i, digit in enumerate(serial):
+            for pair in CONFUSABLE:
+                if digit in pair:
+                    other = next(iter(pair - {digit}))
+                    candidate = serial[:i] + other + serial[i + 1:]
+                    if candidate[0] != "0":
+                        variants.append(LetterNumber(number.code, number.agency, number.circular, int(candidate)))
+    for i, digit in enumerate(number.agency):
+        for pair in CONFUSABLE:
+            if digit in pair:
+                other = next(iter(pair - {digit}))
+                variants.append(LetterNumber(number.code, number.agency[:i] + other + number.agency[i + 1:],
+                                             number.circular, number.serial))
+    for v in variants:
+        out.add(v.canonical)
+    out.discard(number.canonical)
+    return out
+
+
+def validate(letter: Letter, register: RegisterLookup, *, number_threshold: float = 0.8) -> Validation:
+    """Apply the register rules to one read letter."""
+    result = Validation()
+    number = letter.number.value
+    if letter.kind is DocumentKind.NOT_LETTER or number is None:
+        return result
+    if not number.complete:
+        result.flags.append(Flag.NUMBER_INCOMPLETE)
+        return result
+    year = letter.year
+    entry = register.find(number, year)
+    if entry is not None:
+        result.entry = entry
+        problems = _mismatch(letter, entry)
+        if problems:
+            result.flags.append(Flag.REGISTER_MISMATCH)
+            result.details["mismatch"] = problems
+    else:
+        suggestion = _suggest(letter, number, register, number_threshold)
+        if suggestion is not None:
+            result.suggestion = suggestion
+            if suggestion.auto_accept:
+                result.entry = suggestion.entry
+            else:
+                result.flags.append(Flag.NUMBER_SUGGESTION)
+        else:
+            result.flags.append(Flag.NUMBER_NOT_IN_REGISTER)
+    checked = result.entry.number if result.entry is not None else number
+    duplicate = register.received(checked, year)
+    if duplicate is not None:
+        result.flags.append(Flag.DUPLICATE)
+        result.duplicate_of = duplicate
+    return result
+
+
+def _mismatch(letter: Letter, entry: RegisterEntry) -> dict[str, object]:
+    problems: dict[str, object] = {}
+    if letter.date.value is not None and letter.date.value != entry.date:
+        problems["date"] = {"letter": letter.date.value.isoformat(), "register": entry.date.isoformat()}
+    if letter.subject.value:
+        similarity = subject_similarity(letter.subject.value, entry.subject)
+        if similarity < SUBJECT_SIMILARITY:
+            problems["subject"] = {"letter": letter.subject.value, "register": entry.subject,
+                                   "similarity": round(similarity, 1)}
+    return problems
+
+
+def _suggest(letter: Letter, number: LetterNumber, register: RegisterLookup,
+             number_threshold: float) -> Suggestion | None:
+    neighbours = confusable_neighbours(number)
+    agreeing = []
+    for entry in register.same_series(number, letter.year):
+        if entry.number.canonical not in neighbours:
+            continue
+        same_date = letter.date.value is not None and entry.date == letter.date.value
+        similarity = subject_similarity(letter.subject.value or "", entry.subject)
+        if same_date and similarity >= SUBJECT_SIMILARITY:
+            agreeing.append((entry, similarity))
+    if len(agreeing) != 1:
+        return None
+    entry, similarity = agreeing[0]
+    # Accept without review only when the number read was itself uncertain and the rest agrees closely.
+    auto = letter.number.confidence < number_threshold and similarity >= AUTO_CORRECT_SUBJECT
+    evidence = {"read": number.canonical, "register": entry.number.canonical, "date_agrees": True,
+                "subject_similarity": round(similarity, 1), "number_confidence": letter.number.confidence}
+    return Suggestion(entry, number.canonical, evidence, auto)

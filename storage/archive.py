@@ -1,0 +1,110 @@
+"""What is stored for a letter, and under which keys.
+
+    letters/<BE year>/<sender code>/<sha256>.pdf          the PDF as received, or the scan as PDF
+    letters/<BE year>/<sender code>/<sha256>.<tif|jpg|png> the original image scan, beside it
+    letters/<BE year>/<sender code>/<sha256>.header.png   the header crop of page 1 (review page)
+    letters/<BE year>/<sender code>/<sha256>.ocr.json     the OCR lines
+
+`sha256` is that of the file as received, so the same bytes always land on the same keys.
+Image scans become PDF without re-encoding (img2pdf embeds the JPEG/PNG/G4 streams as they are).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.models import Letter
+from pipeline.thai import ce_year_to_be
+from storage.objects import ObjectStore, encode_metadata
+
+CONTENT_TYPES = {".pdf": "application/pdf", ".tif": "image/tiff", ".tiff": "image/tiff", ".jpg": "image/jpeg",
+                 ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+@dataclass(frozen=True)
+class ArchivedKeys:
+    pdf: str
+    original: str | None
+    header: str | None
+    ocr: str | None
+
+
+def key_prefix(letter: Letter, today: dt.date | None = None) -> str:
+    """`letters/2561/ลป0017.5` — readable: the year and the sending agency."""
+    date = letter.date.value or today or dt.date.today()
+    number = letter.number.value
+    sender = number.sender_code.replace(" ", "") if number else "unknown"
+    return f"letters/{ce_year_to_be(date.year)}/{sender}"
+
+
+def object_metadata(letter: Letter, sha256: str, station: str) -> dict[str, str]:
+    meta = {
+        "sha256": sha256,
+        "station": station,
+        "pages": str(letter.pages),
+        "kind": letter.kind.value,
+    }
+    if letter.number.value:
+        meta["number"] = letter.number.value.canonical
+    if letter.date.value:
+        meta["date"] = letter.date.value.isoformat()
+    return encode_metadata(meta)
+
+
+def image_to_pdf(path: Path, target: Path) -> None:
+    """An image scan as PDF. img2pdf keeps the image data as it is; only formats it cannot embed
+    (e.g. JPEG-compressed TIFF pages) are re-encoded losslessly first."""
+    import img2pdf
+    from PIL import Image, ImageSequence
+
+    try:
+        target.write_bytes(img2pdf.convert(str(path), rotation=img2pdf.Rotation.ifvalid))
+        return
+    except (img2pdf.ImageOpenError, img2pdf.AlphaChannelError, ValueError, OSError, TypeError):
+        pass
+    pages = []
+    with Image.open(path) as img:
+        dpi = img.info.get("dpi", (200, 200))
+        for frame in ImageSequence.Iterator(img):
+            from io import BytesIO
+
+            buf = BytesIO()
+            converted = frame.convert("1") if frame.mode == "1" else frame.convert("RGB" if frame.mode not in ("L",) else "L")
+            converted.save(buf, "PNG", dpi=dpi)
+            pages.append(buf.getvalue())
+    target.write_bytes(img2pdf.convert(pages))
+
+
+def archive_scan(store: ObjectStore, path: Path, sha256: str, letter: Letter, station: str) -> ArchivedKeys:
+    """Store the scan and what was read from it. Raises on failure; the source is never touched."""
+    prefix = key_prefix(letter)
+    metadata = object_metadata(letter, sha256, station)
+    suffix = path.suffix.lower()
+    original_key = None
+    if suffix == ".pdf":
+        pdf_key = f"{prefix}/{sha256}.pdf"
+        store.put_file(pdf_key, path, content_type="application/pdf", metadata=metadata, sha256=sha256)
+    else:
+        original_key = f"{prefix}/{sha256}{suffix if suffix in CONTENT_TYPES else '.bin'}"
+        store.put_file(original_key, path, content_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
+                       metadata=metadata, sha256=sha256)
+        pdf_key = f"{prefix}/{sha256}.pdf"
+        if store.stat(pdf_key) is None:
+            with tempfile.TemporaryDirectory(prefix="saraban-pdf-") as tmp:
+                pdf = Path(tmp) / "scan.pdf"
+                image_to_pdf(path, pdf)
+                store.put_file(pdf_key, pdf, content_type="application/pdf", metadata=metadata)
+    header_key = ocr_key = None
+    if letter.header_png:
+        header_key = f"{prefix}/{sha256}.header.png"
+        store.put_bytes(header_key, letter.header_png, content_type="image/png")
+    if letter.lines:
+        ocr_key = f"{prefix}/{sha256}.ocr.json"
+        lines = [{"text": line.text, "box": [line.box.x, line.box.y, line.box.w, line.box.h],
+                  "confidence": round(line.confidence, 3)} for line in letter.lines]
+        store.put_bytes(ocr_key, json.dumps(lines, ensure_ascii=False).encode("utf-8"), content_type="application/json")
+    return ArchivedKeys(pdf_key, original_key, header_key, ocr_key)
