@@ -112,7 +112,9 @@ def be_year_to_ce(year: int) -> int:
 
 
 def ce_year_to_be(year: int) -> int:
-    """>>> ce_year_to_be(2018)
+    """A Common Era year in the Buddhist era.
+
+    >>> ce_year_to_be(2018)
     2561
     """
     return year + BE_OFFSET

@@ -197,5 +197,14 @@ def return_command(letter: int, unit: Annotated[str, typer.Option("--unit")],
     _print_json({"letter_id": letter, "unit": unit, "status": "returned", "reason": reason})
 
 
+def _register_command_groups() -> None:
+    import importlib
+
+    for module in ("reconcile", "stations", "web"):
+        importlib.import_module(f"saraban.commands.{module}")
+
+
+_register_command_groups()
+
 if __name__ == "__main__":
     app()

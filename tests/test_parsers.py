@@ -1,0 +1,63 @@
+"""The number and date grammars on real header lines and on their failure cases."""
+
+import datetime as dt
+
+import pytest
+
+from pipeline.extract.date import parse_date
+from pipeline.extract.number import parse_number
+
+from .conftest import REAL_TEXTS
+
+
+@pytest.mark.parametrize(("text", "canonical"), [
+    ("ที่ ลป ๐๐๑๗.๕/ว ๔๓๘๖", "ลป 0017.5/ว 4386"),  # letter-lampang-2561-ita.txt
+    ("ที่ ลป ๐๐๑๗.๑/ว ๑๔๑๕๕", "ลป 0017.1/ว 14155"),
+    ("มท ๐๘๑๐.๗/ว ๕๘๒๗", "มท 0810.7/ว 5827"),
+    ("ลป ๐๐๑๗.๕/๔๓๘๖", "ลป 0017.5/4386"),
+    ("ที่ พร ๐๐๒๓.๑/ว", "พร 0023.1/ว"),  # blank serial
+    ("ศธ 04002/123", "ศธ 04002/123"),  # five-digit agency, Arabic digits
+    ("ลป ๐๕๐๑.๑.๑๓/๑๒", "ลป 0501.1.13/12"),  # sub-levels
+    ("ที่ลป๐๐๑๗.๑/ว๑๔๑๕๕", "ลป 0017.1/ว 14155"),  # no spaces at all
+    ("ที่ ลป ๐๐๑๗ . ๕ / ว ๔๓๘๖", "ลป 0017.5/ว 4386"),  # spaces everywhere
+])
+def test_number_grammar(text: str, canonical: str) -> None:
+    number = parse_number(text)
+    assert number is not None and number.canonical == canonical
+
+
+def test_blank_serial_is_incomplete() -> None:
+    number = parse_number("พร ๐๐๒๓.๑/ว")
+    assert number is not None and not number.complete and number.circular
+
+
+@pytest.mark.parametrize("text", ["ที่ ลป", "ลป ๑๒/๓", "เรื่อง ขอเชิญประชุม", "", "ที่ ๐๐๑๗.๕/ว ๔๓๘๖"])
+def test_number_grammar_rejects(text: str) -> None:
+    assert parse_number(text) is None
+
+
+def test_real_letter_header_number_and_date() -> None:
+    lines = [line.strip() for line in (REAL_TEXTS / "letter-lampang-2561-ita.txt").read_text("utf-8").splitlines()]
+    number_line = next(line for line in lines if line.startswith("ที่ "))
+    assert parse_number(number_line).canonical == "ลป 0017.5/ว 4386"  # type: ignore[union-attr]
+    date_line = next(line for line in lines if line.endswith("๒๕๖๑") and "กุมภาพันธ์" in line and len(line) < 25)
+    assert parse_date(date_line) == dt.date(2018, 2, 14)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("๑๕ มิถุนายน ๒๕๕๘", dt.date(2015, 6, 15)),
+    ("๑๙ พ.ย. ๒๕๖๗", dt.date(2024, 11, 19)),
+    ("๑๙ พ.ย. ๖๗", dt.date(2024, 11, 19)),  # two-digit BE year
+    ("19 พ.ย. 2567", dt.date(2024, 11, 19)),
+    ("1 มกราคม 2024", dt.date(2024, 1, 1)),  # CE year
+    ("วันที่ ๑ ก.พ. ๒๕๖๗", dt.date(2024, 2, 1)),
+    ("๗ กุมภาพนธ ๒๕๖๑", dt.date(2018, 2, 7)),  # a month missing its marks, as OCR gives it
+    ("ลงวันที่ ๑ กุมภาพันธ์ พ.ศ. ๒๕๖๑", dt.date(2018, 2, 1)),
+])
+def test_date_grammar(text: str, expected: dt.date) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["๓๑ กุมภาพันธ์ ๒๕๖๗", "๑๔ ๒๕๖๑", "เลขรับ ๔๗๗๘", "๑๔ กุมภาพันธ์", ""])
+def test_date_grammar_rejects(text: str) -> None:
+    assert parse_date(text) is None
