@@ -37,7 +37,9 @@ class Disposition:
     recipients: list[str] = field(default_factory=list)  # sorted unit ids (proposed when not routed)
 
 
-def dispose(letter: Letter, validation: Validation, resolution: Resolution | None) -> Disposition:
+def dispose(letter: Letter, validation: Validation, resolution: Resolution | None,
+            sender_unit: str | None = None) -> Disposition:
+    """`sender_unit`: the directory unit that sent the letter; a circular is not delivered back to it."""
     flags: list[Flag] = []
 
     def add(flag: Flag) -> None:
@@ -48,7 +50,7 @@ def dispose(letter: Letter, validation: Validation, resolution: Resolution | Non
         add(flag)
     for flag in validation.flags:
         add(flag)
-    recipients = sorted(resolution.units) if resolution else []
+    recipients = sorted((resolution.units if resolution else set()) - {sender_unit})
     if letter.kind is DocumentKind.NOT_LETTER:
         add(Flag.NOT_LETTER)
     elif resolution is None or not resolution.complete:

@@ -1,15 +1,14 @@
 """Addressee → units, pure: given a directory.
 
 `เรียน` names positions (นายอำเภอเกาะคา), units, and groups (นายอำเภอทุกอำเภอ), often several
-joined ("… และ …"). Known phrases are found in the text mark-insensitively, longest first;
-what is left is matched fuzzily, so OCR noise (a dropped tone mark, ํา for ำ, a confused
-consonant) still resolves. Anything left unresolved, or matching two things equally, sends the
-letter to review with the candidates.
+joined ("… และ …"). The text is covered with phrases of the directory (positions, unit names,
+aliases, group names) by fuzzy matching on a mark-insensitive form, so OCR noise (a dropped tone
+mark, ํา for ำ, a confused consonant) still resolves. Anything left unresolved, or matching two
+things equally well, sends the letter to review with the candidates.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -19,9 +18,6 @@ from pipeline.thai import normalize_text, strip_marks
 # Fuzzy acceptance, tuned on the samples and bench/accuracy.py (docs/benchmarks.md).
 MATCH_THRESHOLD = 86.0
 AMBIGUITY_MARGIN = 3.0
-# Words that join or decorate addressees and name nothing.
-_FILLER = re.compile(r"^(และ|กับ|ทุกท่าน|ท่าน|ตาม|บัญชี|แจ้งท้าย|รายชื่อ|แนบท้าย|ทุกแห่ง|[,()\s])+$")
-_FILLER_WORDS = ("ตามบัญชีแจ้งท้าย", "ตามรายชื่อแนบท้าย", "ตามบัญชีรายชื่อแนบท้าย", "ตามรายชื่อแจ้งท้าย")
 
 
 @dataclass(frozen=True)
@@ -83,54 +79,123 @@ def _key(text: str) -> str:
     return strip_marks(normalize_text(text)).replace(" ", "").replace(".", "")
 
 
+JOINER = "และ"
+FILLERS = frozenset(_key(w) for w in ("และ", "กับ", "ทุกท่าน", "ตามบัญชีแจ้งท้าย", "ตามรายชื่อแนบท้าย",
+                                      "ตามบัญชีรายชื่อแนบท้าย", "ตามรายชื่อแจ้งท้าย", "ตามบัญชีแนบท้าย"))
+MAX_SPAN = 8  # pieces one phrase may run over
+SPAN_COST = 1.0  # per matched phrase: prefer one long phrase to two short ones
+
+
 def resolve(addressee: str | None, directory: Directory, *, distribution: list[str] | None = None) -> Resolution:
     """The units a letter is addressed to. `distribution`: unit names from a แจ้งท้าย page."""
     result = Resolution()
     if addressee:
-        _resolve_text(normalize_text(addressee), directory, result)
+        # With a distribution list, `เรียน` is generic ("หัวหน้าส่วนราชการ ตามบัญชีแจ้งท้าย"): the list decides.
+        _resolve_text(normalize_text(addressee), directory, result, strict=not distribution)
     for name in distribution or []:
-        _resolve_part(name, directory, result, whole_only=True)
+        _resolve_span(_key(name), directory, result, record_failure=True)
     return result
 
 
-def _resolve_text(text: str, directory: Directory, result: Resolution) -> None:
-    for filler in _FILLER_WORDS:
-        text = text.replace(filler, " ")
-    key = _key(text)
-    # Map positions in `key` back to words: mark the spans known phrases cover.
-    covered = [False] * len(key)
-    for phrase, kind, ident in directory.phrases:
-        start = key.find(phrase)
-        while start >= 0:
-            if not any(covered[start:start + len(phrase)]):
-                for i in range(start, start + len(phrase)):
-                    covered[i] = True
-                _take(result, directory, phrase, kind, ident)
-            start = key.find(phrase, start + 1)
-    leftover = "".join(" " if c else ch for ch, c in zip(key, covered, strict=True))
-    for part in leftover.split():
-        part = re.sub(r"^(และ|กบ)+|(และ|กบ)+$", "", part)  # joiners, mark-stripped
-        if len(part) < 3 or _FILLER.match(part) or part in ("ทกทาน", "ทาน"):
-            continue
-        _resolve_part(part, directory, result, keyed=True)
+def _pieces(text: str) -> list[str]:
+    """Words split at spaces and at `และ`, which may have lost its space (`…อำเภอและหัวหน้า…`)."""
+    out: list[str] = []
+    for word in text.split():
+        parts = word.split(JOINER)
+        for i, part in enumerate(parts):
+            if i:
+                out.append(JOINER)
+            if part:
+                out.append(part)
+    return out
 
 
-def _resolve_part(part: str, directory: Directory, result: Resolution, *, keyed: bool = False,
-                  whole_only: bool = False) -> None:
-    key = part if keyed else _key(part)
+@dataclass(frozen=True)
+class _Match:
+    score: float
+    targets: tuple[tuple[str, str], ...]  # (kind, id) of the phrases within the ambiguity margin
+    phrase: str
+
+
+def _best(key: str, directory: Directory) -> _Match | None:
     choices = [p[0] for p in directory.phrases]
-    best = process.extract(key, choices, scorer=fuzz.ratio, limit=4)
-    if not best or best[0][1] < MATCH_THRESHOLD:
-        result.unresolved.append(part)
+    found = process.extract(key, choices, scorer=fuzz.ratio, limit=8)
+    if not found:
+        return None
+    top = found[0][1]
+    tied: list[tuple[str, str]] = []
+    for _text, score, index in found:
+        if top - score < AMBIGUITY_MARGIN:
+            _phrase, kind, ident = directory.phrases[index]
+            if (kind, ident) not in tied:
+                tied.append((kind, ident))
+    return _Match(top, tuple(tied), found[0][0])
+
+
+def _resolve_text(text: str, directory: Directory, result: Resolution, *, strict: bool) -> None:
+    """Cover the addressee with phrases of the directory at the least cost (dynamic programming).
+
+    A span of pieces costs little when it matches a phrase closely, a lot when it matches nothing;
+    joiners and fillers cost nothing. Exact and noisy phrases are treated alike.
+    """
+    pieces = _pieces(text)
+    keys = [_key(p) for p in pieces]
+    n = len(pieces)
+    best = [float("inf")] * (n + 1)
+    back: list[tuple[int, _Match | None]] = [(0, None)] * (n + 1)
+    best[0] = 0.0
+    cache: dict[tuple[int, int], _Match | None] = {}
+    for i in range(n):
+        if best[i] == float("inf"):
+            continue
+        if keys[i] in FILLERS or not keys[i]:
+            if best[i] < best[i + 1]:
+                best[i + 1], back[i + 1] = best[i], (i, None)
+            continue
+        for j in range(i + 1, min(n, i + MAX_SPAN) + 1):
+            span = "".join(keys[i:j])
+            if (i, j) not in cache:
+                cache[(i, j)] = _best(span, directory)
+            match = cache[(i, j)]
+            if match is not None and match.score >= MATCH_THRESHOLD:
+                cost = SPAN_COST + len(span) * (100 - match.score) / 100
+            else:
+                cost = SPAN_COST + len(span)  # nothing known: every letter counts against it
+            if best[i] + cost < best[j]:
+                best[j], back[j] = best[i] + cost, (i, match if match and match.score >= MATCH_THRESHOLD else None)
+    spans: list[tuple[int, int, _Match | None]] = []
+    j = n
+    while j > 0:
+        i, match = back[j]
+        spans.append((i, j, match))
+        j = i
+    for i, j, match in reversed(spans):
+        span_key = "".join(keys[i:j])
+        if not span_key or span_key in FILLERS:
+            continue
+        part = " ".join(pieces[i:j])
+        if match is None:
+            if strict and len(span_key) >= 3:
+                result.unresolved.append(part)
+            continue
+        if len(match.targets) > 1:
+            result.ambiguous.append((part, sorted(ident for _kind, ident in match.targets)))
+            continue
+        kind, ident = match.targets[0]
+        _take(result, directory, part, kind, ident)
+
+
+def _resolve_span(key: str, directory: Directory, result: Resolution, *, record_failure: bool) -> None:
+    match = _best(key, directory)
+    if match is None or match.score < MATCH_THRESHOLD:
+        if record_failure:
+            result.unresolved.append(key)
         return
-    top_score = best[0][1]
-    tied = [directory.phrases[i] for _t, score, i in best if top_score - score < AMBIGUITY_MARGIN]
-    targets = {(kind, ident) for _k, kind, ident in tied}
-    if len(targets) > 1:
-        result.ambiguous.append((part, sorted(ident for _kind, ident in targets)))
+    if len(match.targets) > 1:
+        result.ambiguous.append((key, sorted(ident for _kind, ident in match.targets)))
         return
-    phrase, kind, ident = tied[0]
-    _take(result, directory, part, kind, ident)
+    kind, ident = match.targets[0]
+    _take(result, directory, key, kind, ident)
 
 
 def _take(result: Resolution, directory: Directory, text: str, kind: str, ident: str) -> None:

@@ -178,3 +178,29 @@ def _suggest(letter: Letter, number: LetterNumber, register: RegisterLookup,
     evidence = {"read": number.canonical, "register": entry.number.canonical, "date_agrees": True,
                 "subject_similarity": round(similarity, 1), "number_confidence": letter.number.confidence}
     return Suggestion(entry, number.canonical, evidence, auto)
+
+
+class MemoryRegister:
+    """A `RegisterLookup` over entries held in memory (benchmarks, tests, small tools)."""
+
+    def __init__(self, entries: Iterable[RegisterEntry], received: dict[tuple[str, int | None], int] | None = None):
+        self._by_number: dict[tuple[str, int], RegisterEntry] = {}
+        for entry in entries:
+            self._by_number[(entry.number.canonical, entry.date.year)] = entry
+        self._received = dict(received or {})
+
+    def find(self, number: LetterNumber, year: int | None) -> RegisterEntry | None:
+        if year is not None:
+            return self._by_number.get((number.canonical, year))
+        found = [e for (n, _y), e in self._by_number.items() if n == number.canonical]
+        return found[0] if len(found) == 1 else None
+
+    def same_series(self, number: LetterNumber, year: int | None) -> list[RegisterEntry]:
+        neighbours = confusable_neighbours(number)
+        return [e for (n, y), e in self._by_number.items() if n in neighbours and (year is None or y == year)]
+
+    def received(self, number: LetterNumber, year: int | None) -> int | None:
+        return self._received.get((number.canonical, year))
+
+    def mark_received(self, number: LetterNumber, year: int | None, letter_id: int) -> None:
+        self._received.setdefault((number.canonical, year), letter_id)

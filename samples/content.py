@@ -17,8 +17,7 @@ from pipeline.thai import MONTHS, ce_year_to_be, to_arabic_digits, to_thai_digit
 
 @dataclass(frozen=True)
 class Sender:
-    unit_id: str  # directory id of the sending unit
-    unit_name: str
+    unit_name: str  # as in the directory (its id: sender_unit_id())
     code: str  # ลป
     agencies: tuple[str, ...]  # agency numbers this unit numbers from
     office: tuple[str, ...]  # the address block at the top right
@@ -29,40 +28,40 @@ class Sender:
 LAMPANG_HALL = ("ศาลากลางจังหวัดลำปาง", "ถนนวชิราวุธดำเนิน ลป ๕๒๐๐๐")
 
 SENDERS: tuple[Sender, ...] = (
-    Sender("r-28", "สำนักงานจังหวัดลำปาง", "ลป", ("0017.1", "0017.2", "0017.3", "0017.5"), LAMPANG_HALL,
+    Sender("สำนักงานจังหวัดลำปาง", "ลป", ("0017.1", "0017.2", "0017.3", "0017.5"), LAMPANG_HALL,
            "สำนักงานจังหวัด กลุ่มงานอำนวยการ", ("รองผู้ว่าราชการจังหวัด ปฏิบัติราชการแทน", "ผู้ว่าราชการจังหวัดลำปาง")),
-    Sender("r-29", "ที่ทำการปกครองจังหวัดลำปาง", "ลป", ("0018.1", "0018.3"), LAMPANG_HALL,
+    Sender("ที่ทำการปกครองจังหวัดลำปาง", "ลป", ("0018.1", "0018.3"), LAMPANG_HALL,
            "ที่ทำการปกครองจังหวัด ฝ่ายอำนวยการ", ("ปลัดจังหวัด ปฏิบัติราชการแทน", "ผู้ว่าราชการจังหวัดลำปาง")),
-    Sender("r-25", "สำนักงานท้องถิ่นจังหวัดลำปาง", "ลป", ("0023.1", "0023.3", "0023.5"), LAMPANG_HALL,
+    Sender("สำนักงานท้องถิ่นจังหวัดลำปาง", "ลป", ("0023.1", "0023.3", "0023.5"), LAMPANG_HALL,
            "สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด กลุ่มงานกฎหมาย", ("ท้องถิ่นจังหวัดลำปาง",)),
-    Sender("r-06", "สำนักงานคลังจังหวัดลำปาง", "กค", ("0417.34",), LAMPANG_HALL,
+    Sender("สำนักงานคลังจังหวัดลำปาง", "กค", ("0417.34",), LAMPANG_HALL,
            "สำนักงานคลังจังหวัด กลุ่มงานบริหารการคลัง", ("คลังจังหวัดลำปาง",)),
-    Sender("r-11", "สำนักงานสาธารณสุขจังหวัด", "ลป", ("0033.001", "0033.009"),
+    Sender("สำนักงานสาธารณสุขจังหวัด", "ลป", ("0033.001", "0033.009"),
            ("สำนักงานสาธารณสุขจังหวัดลำปาง", "ถนนพหลโยธิน ลป ๕๒๐๐๐"),
            "กลุ่มงานบริหารทั่วไป", ("นายแพทย์สาธารณสุขจังหวัดลำปาง",)),
-    Sender("c-60", "สำนักงานเขตพื้นที่การศึกษาระถมศึกษาลำปาง เขต ๑", "ศธ", ("04099", "04099.1"),
+    Sender("สำนักงานเขตพื้นที่การศึกษาระถมศึกษาลำปาง เขต ๑", "ศธ", ("04099", "04099.1"),
            ("สำนักงานเขตพื้นที่การศึกษาประถมศึกษาลำปาง เขต ๑", "ถนนวชิราวุธดำเนิน ลป ๕๒๐๐๐"),
            "กลุ่มอำนวยการ", ("ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษาประถมศึกษาลำปาง เขต ๑",)),
-    Sender("amphoe-02", "ที่ว่าการอำเภอเกาะคา", "ลป", ("0418", "0418.1"),
+    Sender("ที่ว่าการอำเภอเกาะคา", "ลป", ("0418", "0418.1"),
            ("ที่ว่าการอำเภอเกาะคา", "ถนนลำปาง-เกาะคา ลป ๕๒๑๓๐"), "ที่ทำการปกครองอำเภอ", ("นายอำเภอเกาะคา",)),
-    Sender("amphoe-05", "ที่ว่าการอำเภอเถิน", "ลป", ("0421",), ("ที่ว่าการอำเภอเถิน", "ถนนพหลโยธิน ลป ๕๒๑๖๐"),
+    Sender("ที่ว่าการอำเภอเถิน", "ลป", ("0421",), ("ที่ว่าการอำเภอเถิน", "ถนนพหลโยธิน ลป ๕๒๑๖๐"),
            "ที่ทำการปกครองอำเภอ", ("นายอำเภอเถิน",)),
-    Sender("r-18", "สำนักงานวัฒนธรรมจังหวัดลำปาง", "ลป", ("0029.1",),
+    Sender("สำนักงานวัฒนธรรมจังหวัดลำปาง", "ลป", ("0029.1",),
            ("สำนักงานวัฒนธรรมจังหวัดลำปาง", "ถนนวชิราวุธดำเนิน ลป ๕๒๐๐๐"),
            "กลุ่มส่งเสริมศาสนา ศิลปะ และวัฒนธรรม", ("วัฒนธรรมจังหวัดลำปาง",)),
-    Sender("r-30", "สำนักงานพัฒนาชุมชนจังหวัดลำปาง", "ลป", ("0019.1", "0019.3"), LAMPANG_HALL,
+    Sender("สำนักงานพัฒนาชุมชนจังหวัดลำปาง", "ลป", ("0019.1", "0019.3"), LAMPANG_HALL,
            "กลุ่มงานยุทธศาสตร์การพัฒนาชุมชน", ("พัฒนาการจังหวัดลำปาง",)),
 )
 
 # Letters from outside the province: their numbers are in no register of ours.
 OUTSIDE_SENDERS: tuple[Sender, ...] = (
-    Sender("", "กรมส่งเสริมการปกครองท้องถิ่น", "มท", ("0810.7", "0810.4", "0816.3"),
+    Sender("กรมส่งเสริมการปกครองท้องถิ่น", "มท", ("0810.7", "0810.4", "0816.3"),
            ("กรมส่งเสริมการปกครองท้องถิ่น", "ถนนนครราชสีมา เขตดุสิต กทม. ๑๐๓๐๐"), "กองพัฒนาและส่งเสริมการบริหารงานท้องถิ่น",
            ("รองอธิบดี ปฏิบัติราชการแทน", "อธิบดีกรมส่งเสริมการปกครองท้องถิ่น")),
-    Sender("", "สำนักงานปลัดสำนักนายกรัฐมนตรี", "นร", ("0105.04", "0105"),
+    Sender("สำนักงานปลัดสำนักนายกรัฐมนตรี", "นร", ("0105.04", "0105"),
            ("สำนักงานปลัดสำนักนายกรัฐมนตรี", "ทำเนียบรัฐบาล กทม. ๑๐๓๐๐"), "กองการเจ้าหน้าที่",
            ("ปลัดสำนักนายกรัฐมนตรี",)),
-    Sender("", "จังหวัดแพร่", "พร", ("0023.1", "0017.2"), ("ศาลากลางจังหวัดแพร่", "ถนนไชยบูรณ์ พร ๕๔๐๐๐"),
+    Sender("จังหวัดแพร่", "พร", ("0023.1", "0017.2"), ("ศาลากลางจังหวัดแพร่", "ถนนไชยบูรณ์ พร ๕๔๐๐๐"),
            "สำนักงานจังหวัด", ("ผู้ว่าราชการจังหวัดแพร่",)),
 )
 
@@ -194,6 +193,7 @@ class LetterSpec:
     attachment_pages: int = 0
     attachment_marker: bool = True
     received_stamp: bool = False
+    stamp_over_text: bool = True
     in_register: bool = True
 
     def printed(self, text: str) -> str:
@@ -294,14 +294,22 @@ def random_letter(rng: random.Random, directory: dict, *, kind: str | None = Non
     return spec
 
 
+def sender_unit_id(directory: dict, sender: Sender | None) -> str | None:
+    """The directory id of a sending unit, found by its name (outside senders have none)."""
+    if sender is None:
+        return None
+    return next((u["id"] for u in directory["units"] if u["name"] == sender.unit_name), None)
+
+
 def _choose_addressee(rng: random.Random, spec: LetterSpec, directory: dict, circular: bool) -> None:
-    units = [u for u in directory["units"] if u["id"] != spec.sender.unit_id]  # type: ignore[union-attr]
+    own = sender_unit_id(directory, spec.sender)
+    units = [u for u in directory["units"] if u["id"] != own]
     members = _group_members(directory)
     roll = rng.random()
     if circular and roll < 0.45:
         printed, groups = rng.choice(ADDRESSEE_GROUPS)
         spec.addressee = printed
-        spec.recipients = sorted({u for g in groups for u in members[g]} - {spec.sender.unit_id})  # type: ignore[union-attr]
+        spec.recipients = sorted({u for g in groups for u in members[g]} - {own})
     elif circular and roll < 0.6:
         # "ตามบัญชีแจ้งท้าย": the recipients are the units listed on the distribution page.
         chosen = rng.sample(units, rng.randint(4, 12))

@@ -40,20 +40,20 @@ def load_directory(path: Path = DIRECTORY) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def fonts_from_dir(folder: Path) -> list[FontSpec]:
-    """Every regular/bold pair in `folder` (TTF, OTF or WOFF2 files named <family>-<weight>...)."""
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".ttf", ".otf", ".woff2", ".woff"))
-    families: dict[str, dict[str, str]] = {}
-    for f in files:
-        stem = f.stem.lower()
-        weight = "bold" if any(w in stem for w in ("700", "bold")) else "regular" if any(
-            w in stem for w in ("400", "regular")) else None
-        if weight is None or "italic" in stem:
-            continue
-        family = stem.split("-thai")[0] if "-thai" in stem else stem.rsplit("-", 1)[0]
-        families.setdefault(family, {})[weight] = str(f)
-    return [FontSpec(name, w["regular"], w.get("bold", w["regular"])) for name, w in sorted(families.items())
-            if "regular" in w]
+def heldout_fonts() -> list[FontSpec]:
+    """The fonts the digit model never saw in training (installed by `make fonts`)."""
+    from training.fonts import font_files
+
+    by_family: dict[str, dict[int, object]] = {}
+    for f in font_files("heldout"):
+        by_family.setdefault(f.family, {})[f.weight] = f
+    specs = []
+    for family, weights in sorted(by_family.items()):
+        regular = weights.get(400) or weights[min(weights)]
+        bold = weights.get(700) or regular
+        specs.append(FontSpec(family, str(regular.path), str(bold.path),  # type: ignore[attr-defined]
+                              str(regular.latin_path), str(bold.latin_path)))  # type: ignore[attr-defined]
+    return specs
 
 
 def choose_font(rng: random.Random, extra: list[FontSpec]) -> FontSpec:
@@ -71,6 +71,9 @@ def choose_format(rng: random.Random, pages: int) -> str:
 
 def produce(spec: LetterSpec, font: FontSpec, settings: ScanSettings, path: Path, rng: random.Random) -> dict:
     """Render, scan and write one document; return its ground truth."""
+    # Stations stamp where there is room; over the header text only colour scans keep the two apart,
+    # so in gray and bilevel scans the stamp sits in the top margin.
+    spec.stamp_over_text = settings.mode == "colour"
     clean = render(spec, font, rng)
     scanned = [degrade(page, settings, rng, first=(i == 0)) for i, page in enumerate(clean)]
     write_scan(scanned, path, settings)
@@ -165,7 +168,7 @@ def _fix_committed(name: str, spec: LetterSpec, rng: random.Random, directory: d
         spec.recipients = sorted(set(members["amphoe-all"]) | set(members["provincial-heads"]))
         spec.distribution = []
     if name.startswith(("02", "06", "18")):
-        unit = next(u for u in directory["units"] if u["id"] == "amphoe-02")
+        unit = next(u for u in directory["units"] if u["id"] == "amphoe-02")  # นายอำเภอเกาะคา
         spec.addressee, spec.recipients, spec.distribution = unit["head"], [unit["id"]], []
     if name.startswith("07"):
         spec.number = replace(spec.number, serial=None)  # type: ignore[arg-type]
@@ -211,15 +214,20 @@ def generate_committed(out: Path, seed: int = 2567) -> list[dict]:
 
 
 def generate(out: Path, count: int, seed: int, *, hard: bool = False, fonts: list[FontSpec] | None = None,
-             prefix: str = "") -> list[dict]:
-    """`count` random documents into `out`, with truth and register.csv."""
+             prefix: str = "", hard_share: float | None = None, font_share: float = 1.0) -> list[dict]:
+    """`count` random documents into `out`, with truth and register.csv.
+
+    `hard_share`: the share of scans drawn from the difficult end (default: all if `hard`, else none);
+    `fonts`/`font_share`: that share of documents is set in one of `fonts` instead of Debian's.
+    """
     rng = random.Random(seed)
     directory = load_directory()
     truths, specs = [], []
+    share = (1.0 if hard else 0.0) if hard_share is None else hard_share
     for i in range(count):
         spec = random_letter(rng, directory)
-        settings = random_settings(rng, hard=hard)
-        font = choose_font(rng, fonts or [])
+        settings = random_settings(rng, hard=rng.random() < share)
+        font = choose_font(rng, (fonts or []) if rng.random() < font_share else [])
         pages = 1 + spec.continuation_pages + spec.attachment_pages + (1 if spec.distribution else 0)
         suffix = choose_format(rng, pages)
         truths.append(produce(spec, font, settings, out / f"{prefix}{i:05d}{suffix}", rng))
@@ -243,14 +251,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--hard", action="store_true", help="draw scan settings from the difficult end")
     parser.add_argument("--committed", action="store_true", help="the fixed set committed in samples/letters")
-    parser.add_argument("--fonts-dir", type=Path, help="render with the fonts in this folder instead of Debian's")
+    parser.add_argument("--heldout-fonts", type=float, default=0.0, metavar="SHARE",
+                        help="set this share of documents in fonts the digit model was not trained on")
+    parser.add_argument("--hard-share", type=float, help="share of scans from the difficult end")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.committed:
         truths = generate_committed(args.out)
     else:
-        fonts = fonts_from_dir(args.fonts_dir) if args.fonts_dir else None
-        truths = generate(args.out, args.count, args.seed, hard=args.hard, fonts=fonts)
+        fonts = heldout_fonts() if args.heldout_fonts else None
+        truths = generate(args.out, args.count, args.seed, hard=args.hard, fonts=fonts,
+                          hard_share=args.hard_share, font_share=args.heldout_fonts)
     write_truths(args.out, truths)
     print(f"{len(truths)} scans → {args.out}")
 

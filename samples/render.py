@@ -46,11 +46,17 @@ def mm(value: float) -> int:
 
 @dataclass(frozen=True)
 class FontSpec:
-    """A family as two files (regular, bold); either a TLWG name or paths to other fonts."""
+    """A family as two files (regular, bold); either a TLWG name or paths to other fonts.
+
+    Web fonts come split in subsets: the Thai file has no Latin letters, Arabic digits or
+    punctuation, so `latin_regular`/`latin_bold` name the files those are drawn from.
+    """
 
     name: str
     regular: str
     bold: str
+    latin_regular: str | None = None
+    latin_bold: str | None = None
 
 
 def debian_font(name: str) -> FontSpec:
@@ -87,13 +93,38 @@ class Page:
             return self.bold if bold else self.regular
         return _font(self.fontspec.bold if bold else self.fontspec.regular, round(self.consonant * scale))
 
-    def width(self, text: str, bold: bool = False) -> float:
-        return self.draw.textlength(text, font=self.font(bold))
+    def _latin(self, bold: bool, scale: float) -> ImageFont.FreeTypeFont | None:
+        path = self.fontspec.latin_bold if bold else self.fontspec.latin_regular
+        if not path:
+            return None
+        # Sized by the Thai file's consonant so both subsets share one scale.
+        thai = self.font(bold, scale)
+        return ImageFont.truetype(path, thai.size)
+
+    def _runs(self, text: str, bold: bool, scale: float) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+        """Runs of text with the font file that has their glyphs."""
+        thai_font = self.font(bold, scale)
+        latin_font = self._latin(bold, scale)
+        if latin_font is None:
+            return [(text, thai_font)]
+        runs: list[tuple[str, ImageFont.FreeTypeFont]] = []
+        for ch in text:
+            font = thai_font if "\u0e00" <= ch <= "\u0e7f" else latin_font
+            if runs and runs[-1][1] is font:
+                runs[-1] = (runs[-1][0] + ch, font)
+            else:
+                runs.append((ch, font))
+        return runs
+
+    def width(self, text: str, bold: bool = False, scale: float = 1.0) -> float:
+        return sum(self.draw.textlength(run, font=font) for run, font in self._runs(text, bold, scale))
 
     def text(self, x: float, text: str, *, bold: bool = False, fill=BLACK, scale: float = 1.0, y: int | None = None) -> None:
-        font = self.font(bold, scale)
         # Baseline-anchored so that lines of different content share one baseline grid.
-        self.draw.text((x, (self.y if y is None else y) + self.pitch * 0.7), text, font=font, fill=fill, anchor="ls")
+        baseline = (self.y if y is None else y) + self.pitch * 0.7
+        for run, font in self._runs(text, bold, scale):
+            self.draw.text((x, baseline), run, font=font, fill=fill, anchor="ls")
+            x += self.draw.textlength(run, font=font)
 
     def newline(self, count: float = 1.0) -> None:
         self.y += round(self.pitch * count)
@@ -252,7 +283,7 @@ def _header_memo(page: Page, spec: LetterSpec, rng: random.Random) -> None:
     assert spec.sender is not None
     garuda(page.draw, page.left + mm(8), mm(15), mm(15))
     if spec.urgency:
-        page.text(page.right - page.width(spec.urgency, True) * 1.8, spec.urgency, bold=True, fill=RED, scale=1.7, y=mm(8))
+        page.text(page.left + mm(22), spec.urgency, bold=True, fill=RED, scale=1.7, y=mm(4))
     if spec.secrecy:
         page.text(A4[0] // 2 - page.width(spec.secrecy, True) * 0.7, spec.secrecy, bold=True, fill=RED, scale=1.4, y=mm(4))
     page.y = mm(20)
@@ -341,7 +372,8 @@ def _letter(spec: LetterSpec, font: FontSpec, rng: random.Random) -> list[Page]:
                    y=A4[1] - mm(18))
     if spec.received_stamp:
         x = A4[0] - mm(70) - mm(rng.uniform(0, 10))
-        received_stamp(first, rng, x, mm(rng.uniform(8, 40)))
+        y = mm(rng.uniform(8, 40)) if spec.stamp_over_text else mm(rng.uniform(1, 6))
+        received_stamp(first, rng, x, y)
     return pages
 
 

@@ -109,7 +109,8 @@ def record(app: App, fp: Fingerprint, letter: Letter, validation: Validation, ke
         resolution: Resolution | None = None
         if letter.kind.value != "not_letter":
             resolution = resolve(letter.addressee.value, directory, distribution=letter.distribution)
-        disposition = dispose(letter, validation, resolution)
+        sender = letters.sender_unit(session, None, validation.entry.sender if validation.entry else None)
+        disposition = dispose(letter, validation, resolution, sender)
         routing = {"matched": resolution.matched, "unresolved": resolution.unresolved,
                    "ambiguous": resolution.ambiguous} if resolution else {}
         row = letters.record_letter(session, letter, sha256=fp.sha256, size=fp.size, station=fp.station, keys=keys,

@@ -23,7 +23,7 @@ def sender_unit(session: Session, sender_code: str | None, register_sender: str 
     """The directory unit that sent a letter, from the register's sender name when known."""
     if not register_sender:
         return None
-    return session.scalar(select(UnitRow.id).where(UnitRow.name == register_sender).limit(1))
+    return session.scalar(select(UnitRow.id).where(UnitRow.name == register_sender, UnitRow.active.is_(True)).limit(1))
 
 
 def record_letter(session: Session, letter: Letter, *, sha256: str, size: int, station: str,

@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.errors import OcrEngineError
 from pipeline.models import Box
+from pipeline.ocr.spelling import correct
 from pipeline.thai import normalize_text
 
 LANG = "tha"
@@ -159,5 +160,6 @@ def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm:
                 conf = min(c.conf for c in members)
             else:
                 box, conf = Box(0, 0, 0, 0), 0.0
-            result[slot].append(OcrToken(normalize_text(word), box, conf))
+            # Where OCR text enters: normalised, and the marks Tesseract drops restored.
+            result[slot].append(OcrToken(correct(normalize_text(word)), box, conf))
     return [OcrLine(tokens) for tokens in result]

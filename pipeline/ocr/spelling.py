@@ -1,0 +1,165 @@
+"""Restore the marks Tesseract drops from Thai words, with a lexicon and word frequencies.
+
+Tesseract's Thai model often loses a tone mark, thanthakhat or upper vowel (`สิงที่` for
+`สิ่งที่`, `ศูนย` for `ศูนย์`, `ยังยืน` for `ยั่งยืน`), and sometimes adds or swaps one. The
+letters themselves are read far more reliably than their marks. So each Thai run is segmented
+into dictionary words on its mark-free skeleton, and each word is chosen by a noisy channel:
+how common the word is (Thai National Corpus frequencies, bundled with pythainlp) against how
+many marks OCR would have had to drop, add or change to print what we read. A run that no
+dictionary covers is left as read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+_MARKS = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
+_MARK_SET = frozenset(_MARKS)
+_THAI_RUN = re.compile("[\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e4e]+")
+
+# Costs in log10 units (−log10 probability). Dropping a mark is what Tesseract does most.
+DROP = 1.3
+ADD = 2.3
+UNKNOWN_CHAR = 3.5  # a base letter no dictionary word explains
+CORPUS_LOG10 = 7.3  # log10 of the corpus size: a word's cost is CORPUS_LOG10 − log10(count)
+FLOOR_FREQUENCY = 0.5  # log10 count of words in the lexicon without a count
+
+
+def _skeleton(text: str) -> str:
+    """Base letters only (ำ counts as า: OCR writes it as ํา, and ํ is a mark)."""
+    return "".join("\u0e32" if c == "\u0e33" else c for c in text if c not in _MARK_SET)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    by_skeleton: dict[str, list[tuple[str, float]]]  # skeleton → [(word, log10 frequency)]
+    max_length: int
+
+    @classmethod
+    def build(cls, words: Iterable[tuple[str, float]]) -> Lexicon:
+        table: dict[str, dict[str, float]] = {}
+        longest = 1
+        for word, log_freq in words:
+            skeleton = _skeleton(word)
+            if not skeleton:
+                continue
+            entry = table.setdefault(skeleton, {})
+            entry[word] = max(entry.get(word, -math.inf), log_freq)
+            longest = max(longest, len(skeleton))
+        return cls({k: sorted(v.items(), key=lambda kv: -kv[1]) for k, v in table.items()}, longest)
+
+
+def _corpus_file(name: str) -> Path:
+    import pythainlp.corpus
+
+    return Path(pythainlp.corpus.__file__).with_name(name)
+
+
+@cache
+def default_lexicon(extra: tuple[str, ...] = ()) -> Lexicon:
+    """pythainlp's word list with TNC frequencies, plus `extra` domain words (unit names…)."""
+    from pythainlp.corpus import thai_words
+
+    counts: dict[str, float] = {}
+    for line in _corpus_file("tnc_freq.txt").read_text("utf-8").splitlines():
+        word, _tab, count = line.partition("\t")
+        if word and count.isdigit():
+            counts[word] = max(counts.get(word, 0.0), float(count))
+    words = [(w, math.log10(counts[w]) if counts.get(w) else FLOOR_FREQUENCY) for w in thai_words()]
+    words += [(w, math.log10(c)) for w, c in counts.items() if c >= 20 and _THAI_RUN.fullmatch(w)]
+    words += [(w, 3.0) for w in extra]
+    return Lexicon.build(words)
+
+
+def _marks_by_letter(text: str) -> list[tuple[str, str]]:
+    """[(base letter, its marks)] — the marks that follow each base letter."""
+    out: list[tuple[str, str]] = []
+    for c in text:
+        if c in _MARK_SET and out:
+            base, marks = out[-1]
+            out[-1] = (base, marks + c)
+        elif c == "\u0e33":  # sara am = nikhahit mark + sara aa
+            if out:
+                base, marks = out[-1]
+                out[-1] = (base, marks + "\u0e4d")
+            out.append(("\u0e32", ""))
+        elif c not in _MARK_SET:
+            out.append((c, ""))
+    return out
+
+
+def channel_cost(read: str, word: str) -> float:
+    """What it costs to have read `read` when `word` was printed (same letters, marks may differ)."""
+    cost = 0.0
+    for (_b1, got), (_b2, want) in zip(_marks_by_letter(read), _marks_by_letter(word), strict=False):
+        if got == want:
+            continue
+        missing = sum(1 for m in want if m not in got)
+        extra = sum(1 for m in got if m not in want)
+        cost += missing * DROP + extra * ADD
+    return cost
+
+
+def correct_run(run: str, lexicon: Lexicon) -> str:
+    """The most likely printed text for one Thai run (no spaces, no digits)."""
+    letters = _marks_by_letter(run)
+    n = len(letters)
+    if n == 0:
+        return run
+    skeleton = "".join(b for b, _m in letters)
+    # Text of letters i..j as read (with their marks).
+    read_parts = [b + m for b, m in letters]
+    best = [math.inf] * (n + 1)
+    back: list[tuple[int, str]] = [(0, "")] * (n + 1)
+    best[0] = 0.0
+    for i in range(n):
+        if best[i] == math.inf:
+            continue
+        # An unexplained letter costs a lot, but lets a word the lexicon lacks pass through as read.
+        if best[i] + UNKNOWN_CHAR < best[i + 1]:
+            best[i + 1] = best[i] + UNKNOWN_CHAR
+            back[i + 1] = (i, read_parts[i])
+        for j in range(i + 1, min(n, i + lexicon.max_length) + 1):
+            candidates = lexicon.by_skeleton.get(skeleton[i:j])
+            if not candidates:
+                continue
+            read = "".join(read_parts[i:j])
+            for word, log_freq in candidates[:8]:
+                score = best[i] + (CORPUS_LOG10 - log_freq) + channel_cost(read, word)
+                if score < best[j]:
+                    best[j] = score
+                    back[j] = (i, word)
+    pieces: list[str] = []
+    j = n
+    while j > 0:
+        i, text = back[j]
+        pieces.append(text)
+        j = i
+    return "".join(reversed(pieces))
+
+
+def correct(text: str, lexicon: Lexicon | None = None) -> str:
+    """`text` with each Thai run replaced by its most likely printed form; the rest untouched.
+
+    >>> correct("สิงที่ส่งมาด้วย")
+    'สิ่งที่ส่งมาด้วย'
+    >>> correct("การพัฒนาที ยังยืน 2567")
+    'การพัฒนาที่ ยั่งยืน 2567'
+    >>> correct("(ก.บ.จ.) ๑๙ พ.ย.")
+    '(ก.บ.จ.) ๑๙ พ.ย.'
+    """
+    lexicon = lexicon or default_lexicon()
+
+    def repl(match: re.Match[str]) -> str:
+        start, end = match.span()
+        # Abbreviations (ก.บ.จ., พ.ศ., มี.ค.) are letters between dots, not words: leave them.
+        if (end < len(text) and text[end] == ".") or (start > 0 and text[start - 1] == "."):
+            return match.group(0)
+        return correct_run(match.group(0), lexicon)
+
+    return _THAI_RUN.sub(repl, text)
