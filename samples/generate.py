@@ -165,7 +165,10 @@ def _fix_committed(name: str, spec: LetterSpec, rng: random.Random, directory: d
         from samples.content import _group_members
 
         members = _group_members(directory)
-        spec.recipients = sorted(set(members["amphoe-all"]) | set(members["provincial-heads"]))
+        from samples.content import sender_unit_id
+
+        own = sender_unit_id(directory, spec.sender)
+        spec.recipients = sorted((set(members["amphoe-all"]) | set(members["provincial-heads"])) - {own})
         spec.distribution = []
     if name.startswith(("02", "06", "18")):
         unit = next(u for u in directory["units"] if u["id"] == "amphoe-02")  # นายอำเภอเกาะคา
