@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pipeline.models import Letter
 from pipeline.thai import ce_year_to_be
-from storage.objects import ObjectStore, encode_metadata
+from storage.objects import ObjectStore
 
 CONTENT_TYPES = {".pdf": "application/pdf", ".tif": "image/tiff", ".tiff": "image/tiff", ".jpg": "image/jpeg",
                  ".jpeg": "image/jpeg", ".png": "image/png"}
@@ -42,6 +42,7 @@ def key_prefix(letter: Letter, today: dt.date | None = None) -> str:
 
 
 def object_metadata(letter: Letter, sha256: str, station: str) -> dict[str, str]:
+    """Plain text (Thai as is): each store encodes what its backend needs (S3: percent-encoding)."""
     meta = {
         "sha256": sha256,
         "station": station,
@@ -52,7 +53,7 @@ def object_metadata(letter: Letter, sha256: str, station: str) -> dict[str, str]
         meta["number"] = letter.number.value.canonical
     if letter.date.value:
         meta["date"] = letter.date.value.isoformat()
-    return encode_metadata(meta)
+    return meta
 
 
 def image_to_pdf(path: Path, target: Path) -> None:

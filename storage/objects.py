@@ -42,7 +42,10 @@ class ObjectStore(Protocol):
 
     def put_file(self, key: str, path: Path, *, content_type: str = ..., metadata: dict[str, str] | None = ...,
                  sha256: str | None = ...) -> StoredObject:
-        """Stream `path` into `key`, verify it, and return what is stored. Idempotent."""
+        """Stream `path` into `key`, verify it, and return what is stored. Idempotent.
+
+        `metadata`: lowercase ASCII names, plain text values (Thai as is); `stat` gives them back.
+        `sha256`, when the caller knows it, is checked against the bytes streamed."""
         ...
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str = ...,
