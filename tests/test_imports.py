@@ -112,3 +112,65 @@ def test_directory_from_csv(app, tmp_path: Path) -> None:  # type: ignore[no-unt
     with app.db.session() as session:
         directory = import_directory(session, path)
     assert directory.members("amphoe-all") == {"amphoe-02"}
+
+
+def test_register_duplicate_rows_in_thai_and_arabic_digits_and_upsert(  # type: ignore[no-untyped-def]
+        app, tmp_path: Path) -> None:
+    # The same row typed twice, once in Thai digits and a Thai date: one entry.
+    path = _csv(tmp_path, "ลป 0017.5/4386,2018-02-14,การกำหนดมาตรฐาน,สำนักงานจังหวัดลำปาง\n"
+                          "ลป ๐๐๑๗.๕/๔๓๘๖,๑๔ กุมภาพันธ์ ๒๕๖๑,การกำหนดมาตรฐาน,สำนักงานจังหวัดลำปาง\n")
+    with app.db.session() as session:
+        assert import_register(session, path) == (1, 0)
+    # The office corrects a subject and exports again: the entry is updated, not added.
+    path = _csv(tmp_path, "ลป 0017.5/4386,2018-02-14,การกำหนดมาตรฐานและความเป็นธรรม,สำนักงานจังหวัดลำปาง\n"
+                          "ลป 0017.5/4386,2019-01-03,ขอเชิญประชุม,สำนักงานจังหวัดลำปาง\n")  # next year's 4386
+    with app.db.session() as session:
+        assert import_register(session, path) == (1, 1)
+    with app.db.session() as session:
+        rows = session.scalars(select(RegisterEntryRow).order_by(RegisterEntryRow.year)).all()
+        assert [(r.year, r.subject) for r in rows] == [(2018, "การกำหนดมาตรฐานและความเป็นธรรม"),
+                                                       (2019, "ขอเชิญประชุม")]
+
+
+def test_register_xlsx_with_a_bad_row_imports_nothing(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["number", "date", "subject", "sender"])
+    sheet.append(["ลป ๐๐๑๗.๒/ว ๑๒", dt.datetime(2024, 3, 1), "ขอความร่วมมือ", "สำนักงานจังหวัดลำปาง"])
+    sheet.append(["ลป 0017.2/ว 13", "๒ มี.ค. ๒๕๖๗", "ขอเชิญประชุม", "สำนักงานจังหวัดลำปาง"])
+    sheet.append([None, None, None, None])  # blank rows in a sheet are skipped, not errors
+    sheet.append(["ลป 0017.2/ว 14", "31/02/2567", "วันที่ไม่มีจริง", "สำนักงานจังหวัดลำปาง"])
+    xlsx = tmp_path / "register.xlsx"
+    book.save(xlsx)
+    with pytest.raises(RegisterImportError) as info, app.db.session() as session:
+        import_register(session, xlsx)
+    assert info.value.errors == ["แถวที่ 5: วันที่ไม่ถูกต้อง '31/02/2567'"]  # the row number Excel shows
+    assert _count(app, RegisterEntryRow) == 0
+
+
+# What Thai Windows Excel saves as "CSV" is TIS-620 (cp874), not UTF-8.
+_CP874 = "number,date,subject,sender\nลป 0017.5/4386,2018-02-14,การกำหนดมาตรฐาน,จังหวัดลำปาง\n".encode("cp874")
+_SEMICOLONS = "number;date;subject;sender\nลป 0017.5/4386;2018-02-14;การกำหนดมาตรฐาน;จังหวัดลำปาง\n".encode()
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("register.csv", _CP874, "อ่านแฟ้มไม่ได้"),
+    ("register.csv", (SAMPLES / "letters" / "01-circular-groups.pdf").read_bytes()[:4096], "อ่านแฟ้มไม่ได้"),
+    ("register.xlsx", b"PK\x03\x04 not really a workbook", "อ่านแฟ้มไม่ได้"),
+    ("register.csv", _SEMICOLONS, "ไม่พบคอลัมน์"),
+    ("register.ods", b"PK\x03\x04", ""),
+], ids=["cp874-csv", "pdf-named-csv", "damaged-xlsx", "semicolon-csv", "ods"])
+def test_register_unreadable_files_import_nothing(app, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                  name: str, content: bytes, message: str) -> None:
+    with app.db.session() as session:
+        add_entry(session, "ลป 0017.2/ว 13", "2024-03-02", "มีอยู่ก่อนแล้ว")
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(RegisterImportError) as info, app.db.session() as session:
+        import_register(session, path)
+    assert info.value.errors and info.value.errors[0].startswith(message)
+    assert _count(app, RegisterEntryRow) == 1  # what was there stays, nothing was added
