@@ -75,7 +75,7 @@ def _register(folder: Path):  # type: ignore[no-untyped-def]
 def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
     from pipeline.disposition import Status, dispose
     from pipeline.route import resolve
-    from pipeline.validate import validate
+    from pipeline.validate import settle, validate
     from storage.directory import parse_directory_file
 
     directory = parse_directory_file(ROOT / "samples" / "directory.yaml")
@@ -116,6 +116,7 @@ def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
         if letter is None:
             continue
         validation = validate(letter, register)
+        settle(letter, validation)
         resolution = None if letter.kind.value == "not_letter" else resolve(
             letter.addressee.value, directory, distribution=letter.distribution)
         sender = next((u.id for u in directory.units.values() if validation.entry is not None
@@ -127,14 +128,12 @@ def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
                 not_letter_accepted += 1
                 accepted_wrong += 1
                 continue
-            wrong = [name for name in KEY_FIELDS if not ok.get(name, False)]
-            if validation.entry is not None and validation.suggestion is not None:
-                wrong = [w for w in wrong if w != "number"] if validation.entry.number.canonical == _value(
-                    truth, "number") else wrong
+            final = letter.to_dict()
+            wrong = [name for name in KEY_FIELDS if _value(final, name) != _value(truth, name)]
             if wrong:
                 accepted_wrong += 1
                 wrong_examples.append({"file": truth["file"], "wrong": wrong,
-                                       **{w: [_value(data, w), _value(truth, w)] for w in wrong}})
+                                       **{w: [_value(final, w), _value(truth, w)] for w in wrong}})
             routed_letters += 1
             recipients_right += sorted(disposition.recipients) == truth["recipients"]
     letters = sum(1 for t in truths if t["kind"] != "not_letter")

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from pipeline.extract.number import number_plausibility
-from pipeline.models import LetterNumber
+from pipeline.models import Letter, LetterNumber
 from pipeline.ocr.header import HeaderText
 
 # A field below its threshold sends the letter to review (tuned on bench/accuracy.py's set).
@@ -43,3 +43,8 @@ def text_confidence(value: str | None, sources: Sequence[HeaderText]) -> float:
     if not value:
         return 0.0
     return round(_recognition(sources), 3)
+
+
+def uncertain_fields(letter: Letter) -> list[str]:
+    """The key fields read with less confidence than their threshold."""
+    return [name for name, threshold in THRESHOLDS.items() if getattr(letter, name).confidence < threshold]

@@ -145,7 +145,7 @@ class Letter:
     review_reasons: list[Flag] = field(default_factory=list)
     seconds: float = 0.0
     lines: list[TextLine] = field(default_factory=list)
-    header_png: bytes | None = None  # header crop of page 1, for the review page
+    header_image: bytes | None = None  # header crop of page 1 (JPEG), for the review page
 
     @property
     def needs_review(self) -> bool:

@@ -45,7 +45,7 @@ def read_letter(path: str | Path, *, display_name: str | None = None) -> Letter:
     kind = document_kind(fields)
     letter = Letter(file=display_name or str(path), kind=kind, pages=doc.page_count)
     letter.lines = [TextLine(t.text, t.box, t.confidence) for t in header.texts]
-    letter.header_png = _header_png(prepared.gray, header)
+    letter.header_image = _header_image(prepared.gray, header)
     if kind is DocumentKind.NOT_LETTER:
         letter.add_reason(Flag.NOT_LETTER)
     else:
@@ -113,8 +113,7 @@ def _distribution_list(doc: Document, index: int) -> list[str]:
 
 
 def _review_reasons(letter: Letter) -> None:
-    checks = {"number": letter.number, "date": letter.date, "subject": letter.subject, "addressee": letter.addressee}
-    if any(f.confidence < confidence.THRESHOLDS[name] for name, f in checks.items()):
+    if confidence.uncertain_fields(letter):
         letter.add_reason(Flag.LOW_CONFIDENCE)
     if letter.number.value is not None and not letter.number.value.complete:
         letter.add_reason(Flag.NUMBER_INCOMPLETE)
@@ -122,10 +121,10 @@ def _review_reasons(letter: Letter) -> None:
         letter.add_reason(Flag.MISSING_ATTACHMENTS)
 
 
-def _header_png(gray: np.ndarray, header: Header) -> bytes:
-    """The header of page 1 at 150 dpi, for the review page."""
+def _header_image(gray: np.ndarray, header: Header) -> bytes:
+    """The header of page 1 at 150 dpi as JPEG, for the review page (zoomable, light to send)."""
     box = header.crop_box
     crop = gray[box.y:box.bottom, box.x:box.right]
     small = cv2.resize(crop, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    ok, data = cv2.imencode(".png", small, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    ok, data = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return data.tobytes() if ok else b""

@@ -21,6 +21,8 @@ from pipeline.thai import normalize_text, strip_marks
 SUBJECT_SIMILARITY = 80.0
 # With a register entry this close, a low-confidence number read is corrected without review.
 AUTO_CORRECT_SUBJECT = 92.0
+# A subject read this close to the register's is the register's (typed from the same letter, no OCR noise).
+ADOPT_REGISTER_SUBJECT = 90.0
 
 # Digits that scanners and OCR confuse (as Arabic digits; Thai ๔๕, ๗๓, ๖๐, ๖๒ … map onto them).
 CONFUSABLE: frozenset[frozenset[str]] = frozenset(
@@ -67,6 +69,41 @@ class Validation:
     suggestion: Suggestion | None = None
     duplicate_of: int | None = None
     details: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def confirmed(self) -> bool:
+        """The register knows this number and agrees with the letter's date and subject."""
+        return self.entry is not None and Flag.REGISTER_MISMATCH not in self.flags
+
+
+def settle(letter: Letter, validation: Validation) -> None:
+    """Apply what the register says to the letter as read.
+
+    An auto-accepted correction replaces the number read; what the register confirms is certain
+    (confidence raised); the register's typed subject replaces a read one that differs from it
+    only by OCR noise.
+    """
+    from pipeline.models import Field
+
+    suggestion = validation.suggestion
+    if suggestion is not None and suggestion.auto_accept:
+        letter.number = Field(suggestion.entry.number, max(letter.number.confidence, 0.9),
+                              f"{letter.number.source} → ทะเบียน: {suggestion.entry.number.canonical}")
+    entry = validation.entry
+    if entry is None or not validation.confirmed:
+        return
+
+    letter.number = Field(entry.number, max(letter.number.confidence, 0.99), letter.number.source)
+    if letter.date.value == entry.date:
+        letter.date = Field(entry.date, max(letter.date.confidence, 0.99), letter.date.source)
+    subject = letter.subject.value
+    if subject is not None and subject_similarity(subject, entry.subject) >= ADOPT_REGISTER_SUBJECT:
+        letter.subject = Field(normalize_text(entry.subject), max(letter.subject.confidence, 0.95),
+                               letter.subject.source or subject)
+    from pipeline.confidence import uncertain_fields
+
+    if Flag.LOW_CONFIDENCE in letter.review_reasons and not uncertain_fields(letter):
+        letter.review_reasons.remove(Flag.LOW_CONFIDENCE)
 
 
 def subject_similarity(a: str, b: str) -> float:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from pipeline.disposition import Status, dispose
 from pipeline.errors import IntakeError
-from pipeline.models import Field, Letter
+from pipeline.models import Letter
 from pipeline.reader import read_letter
 from pipeline.route import Resolution, resolve
-from pipeline.validate import Validation, validate
+from pipeline.validate import Validation, settle, validate
 from saraban.app import App
 from storage import inbox, letters
 from storage.archive import ArchivedKeys, archive_scan
@@ -80,13 +80,10 @@ def read(fp: Fingerprint) -> Letter:
 
 
 def check(app: App, letter: Letter) -> Validation:
-    """Register rules; an auto-accepted correction replaces the number read."""
+    """Register rules, and what the register confirms applied to the letter."""
     with app.db.session() as session:
         validation = validate(letter, SqlRegister(session), number_threshold=app.settings.review_threshold)
-    suggestion = validation.suggestion
-    if suggestion is not None and suggestion.auto_accept:
-        letter.number = Field(suggestion.entry.number, max(letter.number.confidence, 0.9),
-                              f"{letter.number.source} → ทะเบียน: {suggestion.entry.number.canonical}")
+    settle(letter, validation)
     return validation
 
 

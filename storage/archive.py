@@ -2,7 +2,7 @@
 
     letters/<BE year>/<sender code>/<sha256>.pdf          the PDF as received, or the scan as PDF
     letters/<BE year>/<sender code>/<sha256>.<tif|jpg|png> the original image scan, beside it
-    letters/<BE year>/<sender code>/<sha256>.header.png   the header crop of page 1 (review page)
+    letters/<BE year>/<sender code>/<sha256>.header.jpg   the header crop of page 1 (review page)
     letters/<BE year>/<sender code>/<sha256>.ocr.json     the OCR lines
 
 `sha256` is that of the file as received, so the same bytes always land on the same keys.
@@ -100,9 +100,9 @@ def archive_scan(store: ObjectStore, path: Path, sha256: str, letter: Letter, st
                 image_to_pdf(path, pdf)
                 store.put_file(pdf_key, pdf, content_type="application/pdf", metadata=metadata)
     header_key = ocr_key = None
-    if letter.header_png:
-        header_key = f"{prefix}/{sha256}.header.png"
-        store.put_bytes(header_key, letter.header_png, content_type="image/png")
+    if letter.header_image:
+        header_key = f"{prefix}/{sha256}.header.jpg"
+        store.put_bytes(header_key, letter.header_image, content_type="image/jpeg")
     if letter.lines:
         ocr_key = f"{prefix}/{sha256}.ocr.json"
         lines = [{"text": line.text, "box": [line.box.x, line.box.y, line.box.w, line.box.h],

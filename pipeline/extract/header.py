@@ -94,7 +94,7 @@ def _mark_word(text: str, words: tuple[str, ...], cutoff: float = 55) -> str | N
     The set is small and its words differ in length, so the closest word wins when it is
     reasonably close; marks are large and bold, and OCR of them is often a letter off.
     """
-    key = strip_marks(text).replace(" ", "")
+    key = re.sub("[^ก-ฮะ-ฺเ-ๅ]", "", strip_marks(text))
     if not key or len(key) > 14:
         return None
     scored = [(fuzz.ratio(key, strip_marks(word)), word) for word in words]

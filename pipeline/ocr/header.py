@@ -125,7 +125,7 @@ def read_header(page: PreparedPage) -> Header:
     """Find and read the header of a prepared page 1."""
     layout = find_lines(page.ink)
     ch = layout.consonant_height
-    _n, labels, _s, _c = cv2.connectedComponentsWithStats(page.ink, connectivity=8)
+    labels = layout.labels
     chosen = header_lines(layout, page.dpi)
     pad = int(ch * 0.6)
     width = max(1, layout.text_right - layout.text_left)
@@ -205,10 +205,25 @@ def _split_by_spans(line: OcrLine, spans: list[tuple[int, int]]) -> list[OcrLine
 
 
 def _red_regions(page: PreparedPage, ch: float) -> list[tuple[Box, np.ndarray]]:
-    """Words in red ink (urgency, secrecy), each cut from the redness map as dark-on-white text."""
-    if page.red is None or not (page.red > 60).any():
+    """Words in red ink (urgency, secrecy), each cut from the redness map as dark-on-white text.
+
+    Marks stand at the top of the page (and secrecy again at the bottom): only those bands are searched.
+    """
+    if page.red is None:
         return []
-    mask = ((page.red > 60) * 255).astype(np.uint8)
+    height = page.red.shape[0]
+    bands = [(0, int(height * 0.25)), (int(height * 0.9), height)]
+    regions: list[tuple[Box, np.ndarray]] = []
+    for top, bottom in bands:
+        regions.extend(_red_words(page.red, top, bottom, ch))
+    return regions
+
+
+def _red_words(red: np.ndarray, top: int, bottom: int, ch: float) -> list[tuple[Box, np.ndarray]]:
+    band = red[top:bottom]
+    mask = cv2.threshold(band, 60, 255, cv2.THRESH_BINARY)[1]
+    if not mask.any():
+        return []
     # Join the letters of one word; keep words that are large enough to be marks.
     joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (int(ch * 1.5), int(ch * 0.6))))
     count, _labels, stats, _c = cv2.connectedComponentsWithStats(joined, connectivity=8)
@@ -217,9 +232,9 @@ def _red_regions(page: PreparedPage, ch: float) -> list[tuple[Box, np.ndarray]]:
         x, y, w, h, _area = stats[i]
         if h < ch * 1.0 or w < ch * 1.5:
             continue
-        redness = page.red[y:y + h, x:x + w]
-        text = 255 - np.clip(redness.astype(np.int16) * 2, 0, 255).astype(np.uint8)
-        regions.append((Box(int(x), int(y), int(w), int(h)), np.pad(text, int(ch * 0.4), constant_values=255)))
+        redness = band[y:y + h, x:x + w]
+        text = 255 - cv2.multiply(redness, 2)
+        regions.append((Box(int(x), int(y) + top, int(w), int(h)), np.pad(text, int(ch * 0.4), constant_values=255)))
     return regions
 
 
@@ -227,7 +242,7 @@ def read_page_lines(page: PreparedPage, max_lines: int = 120) -> list[str]:
     """Every text line of a page, top to bottom (for a distribution list, which must be read whole)."""
     layout = find_lines(page.ink)
     ch = layout.consonant_height
-    _n, labels, _s, _c = cv2.connectedComponentsWithStats(page.ink, connectivity=8)
+    labels = layout.labels
     pad = int(ch * 0.6)
     crops = [_clean_crop(page, seg, labels, pad) for line in layout.lines[:max_lines] for seg in line.segments]
     ocr = read_lines(crops)

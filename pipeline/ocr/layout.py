@@ -59,6 +59,8 @@ class Layout:
     text_left: int  # the left margin as the text shows it
     text_right: int
     big_components: list[Box]  # emblem, photos, table frames, rules
+    labels: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0), np.int32))
+    # connected-component labels of the page (component i of a Segment is label i + 1)
 
 
 def consonant_height(stats: np.ndarray) -> float:
@@ -79,7 +81,7 @@ def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> L
     h, w = ink.shape
     bottom = h if bottom is None else bottom
     region = ink[top:bottom]
-    count, _labels, stats, _c = cv2.connectedComponentsWithStats(region, connectivity=8)
+    count, labels, stats, _c = cv2.connectedComponentsWithStats(region, connectivity=8)
     stats = stats[1:]
     stats[:, cv2.CC_STAT_TOP] += top
     ch = consonant_height(stats)
@@ -101,7 +103,9 @@ def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> L
     rights = [line.segments[-1].box.right for line in lines if line.segments]
     text_left = int(np.percentile(lefts, 10)) if lefts else 0
     text_right = int(np.percentile(rights, 90)) if rights else w
-    return Layout(lines, large_lines, ch, w, h, text_left, text_right, big_boxes)
+    if top:
+        labels = np.vstack([np.zeros((top, w), labels.dtype), labels])
+    return Layout(lines, large_lines, ch, w, h, text_left, text_right, big_boxes, labels)
 
 
 def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, ch: float) -> list[Line]:
