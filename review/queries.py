@@ -234,14 +234,14 @@ def inbox_page(session: Session, unit_id: str, status: str,
         select(InboxItemRow, LetterRow).join(LetterRow, LetterRow.id == InboxItemRow.letter_id)
         .where(InboxItemRow.unit_id == unit_id, InboxItemRow.status == status)
         .order_by(urgency_rank, InboxItemRow.created_at.desc(), InboxItemRow.id.desc()).limit(limit))
-    return [(item, letter) for item, letter in rows.tuples()]
+    return [(item, letter) for item, letter in rows]
 
 
 def returns_queue(session: Session, limit: int = 200) -> list[tuple[ReturnRow, LetterRow]]:
     return [(r, letter) for r, letter in session.execute(
         select(ReturnRow, LetterRow).join(LetterRow, LetterRow.id == ReturnRow.letter_id)
         .where(ReturnRow.status == "pending").order_by(urgency_rank, ReturnRow.created_at)
-        .limit(limit)).tuples()]
+        .limit(limit))]
 
 
 def decided_returns(session: Session, *, sender_unit: str | None = None,
@@ -251,7 +251,7 @@ def decided_returns(session: Session, *, sender_unit: str | None = None,
     if sender_unit is not None:
         query = query.where(ReturnRow.sender_unit == sender_unit, ReturnRow.status == "confirmed")
     return [(r, letter) for r, letter in session.execute(
-        query.order_by(ReturnRow.decided_at.desc()).limit(limit)).tuples()]
+        query.order_by(ReturnRow.decided_at.desc()).limit(limit))]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ path, which this app serves from the local store after checking the signature an
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -75,14 +76,15 @@ def letter_attachment(request: Request, letter_id: int, index: int, user: Curren
     return RedirectResponse(saraban(request).store.url(keys[index], LINK_LIFETIME), status_code=303)
 
 
-@router.get("/letters/{letter_id}/header.png")
+@router.get("/letters/{letter_id}/header")
 def letter_header(request: Request, letter_id: int, user: CurrentUser) -> Response:
     letter = _visible_letter(request, user, letter_id)
     if not letter.header_key:
         raise HTTPException(404, "ไม่มีภาพส่วนหัวของหนังสือนี้")
     data = saraban(request).store.get(letter.header_key)
+    media_type = mimetypes.guess_type(letter.header_key)[0] or "application/octet-stream"
     # Content-addressed: the same key always holds the same bytes.
-    return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+    return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get("/files/{key:path}")
