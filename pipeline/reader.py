@@ -40,8 +40,11 @@ def read_letter(path: str | Path, *, display_name: str | None = None) -> Letter:
     if is_blank(prepared.ink):
         raise BlankScanError(Path(path).name)
     header = read_header(prepared)
-    marks = [t for t in header.texts if t.large]
-    fields = parse_header(header.by_line(), marks, header.layout.page_width)
+    fields = _fields(header)
+    if fields.addressee is None and fields.title is None and fields.subject is not None:
+        # `เรียน` not reached: what looked like the body was still the header (a long wrapped subject).
+        header = read_header(prepared, past_paragraphs=1, layout=header.layout)
+        fields = _fields(header)
     kind = document_kind(fields)
     letter = Letter(file=display_name or str(path), kind=kind, pages=doc.page_count)
     letter.lines = [TextLine(t.text, t.box, t.confidence) for t in header.texts]
@@ -54,6 +57,11 @@ def read_letter(path: str | Path, *, display_name: str | None = None) -> Letter:
         _review_reasons(letter)
     letter.seconds = round(time.perf_counter() - started, 3)
     return letter
+
+
+def _fields(header: Header) -> HeaderFields:
+    marks = [t for t in header.texts if t.large]
+    return parse_header(header.by_line(), marks, header.layout.page_width)
 
 
 def _fill_fields(letter: Letter, fields: HeaderFields) -> None:

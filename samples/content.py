@@ -258,12 +258,12 @@ def random_letter(rng: random.Random, directory: dict, *, kind: str | None = Non
     kind = kind or rng.choices(["letter", "memo", "not_letter"], weights=[70, 18, 12])[0]
     if kind == "not_letter":
         return _not_letter(rng)
-    outside = rng.random() < 0.04
+    outside = rng.random() < 0.03
     sender = rng.choice(OUTSIDE_SENDERS if outside else SENDERS)
     date = dt.date(rng.choice([2015, 2018, 2022, 2023, 2024, 2025]), rng.randint(1, 12), rng.randint(1, 28))
     circular = rng.random() < 0.45
     serial: int | None = rng.choice([rng.randint(1, 999), rng.randint(1000, 19999)])
-    if rng.random() < 0.05:
+    if rng.random() < 0.03:
         serial = None  # reserved, never filled in
     number = LetterNumber(sender.code, rng.choice(sender.agencies), circular, serial)
     spec = LetterSpec(kind=kind, sender=sender, number=number, date=date, in_register=not outside)
@@ -281,7 +281,7 @@ def random_letter(rng: random.Random, directory: dict, *, kind: str | None = Non
     spec.attachments = [spec.printed(f"{item} จำนวน {rng.choice([1, 1, 1, 2, 3])} {rng.choice(UNITS_OF_COUNT)}")
                         for item in items]
     spec.urgency = rng.choices([None, "ด่วน", "ด่วนมาก", "ด่วนที่สุด"], weights=[70, 10, 10, 10])[0]
-    spec.secrecy = rng.choices([None, "ลับ", "ลับมาก", "ลับที่สุด"], weights=[92, 4, 2, 2])[0]
+    spec.secrecy = rng.choices([None, "ลับ", "ลับมาก", "ลับที่สุด"], weights=[95, 3, 1, 1])[0]
     spec.body = [rng.choice(BODY_SENTENCES) + " " + rng.choice(BODY_SENTENCES) for _ in range(rng.randint(1, 3))]
     spec.closing = rng.choice(CLOSINGS)
     spec.signer = f"({rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)})"

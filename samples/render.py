@@ -37,6 +37,7 @@ DEBIAN_FONTS = {
     "TlwgTypo": ("TlwgTypo.ttf", "TlwgTypo-Bold.ttf"),
 }
 
+WRAP_AT_SPACE_FROM = 0.65  # a space this far along the line is where a typist breaks it
 CONSONANT_HEIGHT = 27  # px of "ก" at 300 dpi: 16 pt TH Sarabun as printed by Thai offices
 
 
@@ -134,25 +135,27 @@ class Page:
         return self.y > A4[1] - mm(35)
 
     def wrap(self, text: str, width: float, *, prefer_spaces: bool) -> list[str]:
-        """Break `text` into lines no wider than `width`.
+        """Break `text` into lines no wider than `width`, between Thai words.
 
-        Typists break subjects and addressees at the spaces between phrases and indent the rest;
-        body text flows and breaks between Thai words.
+        Typists wrap subjects and addressees at the space between phrases when one falls in the last
+        third of the line, and indent the rest under the text; a phrase too long for that is broken
+        between two words (no space). Body text simply flows.
         """
         from pythainlp.tokenize import word_tokenize
 
-        pieces = text.split(" ") if prefer_spaces else None
-        if pieces is not None and all(self.width(p) <= width for p in pieces):
-            tokens, joiner = pieces, " "
-        else:
-            tokens, joiner = word_tokenize(text, engine="newmm", keep_whitespace=True), ""
+        tokens = word_tokenize(text, engine="newmm", keep_whitespace=True)
         lines: list[str] = []
         current = ""
         for token in tokens:
-            candidate = f"{current}{joiner}{token}" if current else token.lstrip()
+            candidate = current + token if current else token.lstrip()
             if current and self.width(candidate) > width:
-                lines.append(current.rstrip())
-                current = token.lstrip()
+                cut = current.rfind(" ")
+                if prefer_spaces and cut > 0 and self.width(current[:cut]) >= width * WRAP_AT_SPACE_FROM:
+                    lines.append(current[:cut].rstrip())
+                    current = (current[cut + 1:] + token).lstrip()
+                else:
+                    lines.append(current.rstrip())
+                    current = token.lstrip()
             else:
                 current = candidate
         if current.strip():

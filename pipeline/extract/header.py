@@ -109,6 +109,15 @@ class _Open:
     name: str
     text_indent: float | None  # where wrapped text continues
     mark_indent: float | None = None  # where a list's `๒.` stands
+    last: HeaderText | None = None  # the field's last line so far
+
+    def joiner(self) -> str:
+        """How a wrapped line joins the one before: a space, unless the break fell inside a phrase."""
+        return "" if self.last is not None and self.last.last_token_share > WRAP_INSIDE_PHRASE else " "
+
+
+# A last token longer than this share of the line means the line was wrapped inside a phrase.
+WRAP_INSIDE_PHRASE = 0.35
 
 
 def _aligned(indent: float, target: float | None) -> bool:
@@ -124,6 +133,10 @@ def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText], page_wi
     seen_number = False
     for line in lines:
         first = line[0]
+        if len(line) > 1 and (label := match_label(first.text)) is not None and not label[1]:
+            # A label set apart from its text (typewriter fonts, tabs): they are one field.
+            first = _merged(first, line[1])
+            line = [first, *line[2:]]
         text = first.text
         if not text:
             continue
@@ -162,6 +175,18 @@ def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText], page_wi
     return out
 
 
+def _merged(a: HeaderText, b: HeaderText) -> HeaderText:
+    from dataclasses import replace
+
+    from pipeline.models import Box
+
+    box = Box(a.box.x, min(a.box.y, b.box.y), b.box.right - a.box.x,
+              max(a.box.bottom, b.box.bottom) - min(a.box.y, b.box.y))
+    return replace(a, text=f"{a.text} {b.text}", box=box, fill=b.fill, confidence=min(a.confidence, b.confidence),
+                   digit_confidence=min(a.digit_confidence, b.digit_confidence),
+                   token_indents=a.token_indents + b.token_indents)
+
+
 def _start_field(out: HeaderFields, first: HeaderText, name: str, rest: str) -> _Open | None:
     label_tokens = len(first.text.split(" ")) - len(rest.split(" ")) if rest else 1
     value_indent = first.indent_of_token(label_tokens) if label_tokens < len(first.token_indents) else None
@@ -170,7 +195,7 @@ def _start_field(out: HeaderFields, first: HeaderText, name: str, rest: str) -> 
             return None
         setattr(out, name, rest)
         out.add_source(name, first)
-        return _Open(name, value_indent)
+        return _Open(name, value_indent, last=first)
     if name in (REFERENCES, ATTACHMENTS):
         number, item = _item(rest)
         getattr(out, name).append(item)
@@ -178,8 +203,8 @@ def _start_field(out: HeaderFields, first: HeaderText, name: str, rest: str) -> 
         if number is not None:
             mark_tokens = 1 if _ITEM.match(rest.split(" ")[0] + " ") else 0
             text_indent = first.indent_of_token(label_tokens + mark_tokens) if mark_tokens else None
-            return _Open(name, text_indent, value_indent)
-        return _Open(name, value_indent, value_indent)
+            return _Open(name, text_indent, value_indent, last=first)
+        return _Open(name, value_indent, value_indent, last=first)
     return None
 
 
@@ -189,8 +214,9 @@ def _continue_field(out: HeaderFields, field_: _Open, first: HeaderText) -> bool
     if name in (SUBJECT, ADDRESSEE):
         if not _aligned(first.indent, field_.text_indent):
             return False
-        setattr(out, name, f"{getattr(out, name)} {first.text}")
+        setattr(out, name, f"{getattr(out, name)}{field_.joiner()}{first.text}")
         out.add_source(name, first)
+        field_.last = first
         return True
     number, item = _item(first.text)
     items: list[str] = getattr(out, name)
@@ -199,10 +225,11 @@ def _continue_field(out: HeaderFields, field_: _Open, first: HeaderText) -> bool
         if field_.text_indent is None and len(first.token_indents) > 1:
             field_.text_indent = first.indent_of_token(1)
     elif number is None and items and _aligned(first.indent, field_.text_indent):
-        items[-1] = f"{items[-1]} {item}"
+        items[-1] = f"{items[-1]}{field_.joiner()}{item}"
     else:
         return False
     out.add_source(name, first)
+    field_.last = first
     return True
 
 

@@ -36,6 +36,16 @@ class HeaderText:
     colour: str = ""  # "red" when read from red ink
     digit_confidence: float = 1.0  # lowest confidence of the digits our glyph model read in it
     token_indents: tuple[float, ...] = ()  # indent of each space-separated token of `text`
+    text_width: float = 0.0  # width of the page's text column, in consonant heights
+
+    @property
+    def last_token_share(self) -> float:
+        """How much of the text column the last token takes: a long one means the line was
+        broken inside a phrase (no space), as typists do only when no space is near the end."""
+        if not self.token_indents or not self.text_width:
+            return 0.0
+        right = self.fill * self.text_width
+        return (right - self.token_indents[-1]) / self.text_width
 
     def indent_of_token(self, index: int) -> float:
         if 0 <= index < len(self.token_indents):
@@ -61,8 +71,12 @@ def _mm(value: float, dpi: float) -> float:
     return value / 25.4 * dpi
 
 
-def header_lines(layout: Layout, dpi: float) -> list[Line]:
-    """Lines from the top of the page down to the body's first paragraph."""
+def header_lines(layout: Layout, dpi: float, *, past_paragraphs: int = 0) -> list[Line]:
+    """Lines from the top of the page down to the body's first paragraph.
+
+    `past_paragraphs`: read on past that many apparent paragraph starts (a long subject in a wide
+    typewriter font can look like one; the caller asks again when the header seems cut short).
+    """
     lines = layout.lines
     width = max(1, layout.text_right - layout.text_left)
     ch = layout.consonant_height
@@ -91,7 +105,9 @@ def header_lines(layout: Layout, dpi: float) -> list[Line]:
             and len(chosen) >= 3
         )
         if starts_paragraph:
-            break
+            if past_paragraphs <= 0:
+                break
+            past_paragraphs -= 1
         chosen.append(line)
     return chosen
 
@@ -104,14 +120,14 @@ def _crop(page: PreparedPage, segment_box: Box, pad: int) -> np.ndarray:
 
 
 def _clean_crop(page: PreparedPage, segment: Segment, labels: np.ndarray, pad: int) -> np.ndarray:
-    """The segment's pixels only: ink of neighbouring lines that reaches into the box is blanked."""
+    """The segment's own strokes only, on white: neighbouring lines' ink and the faint edges of
+    their letters (below the ink threshold, but Tesseract reads them) are blanked."""
     crop = _crop(page, segment.box, pad).copy()
-    h, w = page.gray.shape
     x0, y0 = max(0, segment.box.x - pad), max(0, segment.box.y - pad // 2)
     sub = labels[y0:y0 + crop.shape[0], x0:x0 + crop.shape[1]]
-    own = np.isin(sub, np.asarray(segment.components) + 1)
-    foreign = (sub > 0) & ~own
-    crop[foreign] = 255
+    own = np.isin(sub, np.asarray(segment.components) + 1).astype(np.uint8)
+    near_own = cv2.dilate(own, np.ones((5, 5), np.uint8)) > 0
+    crop[~near_own] = 255
     return crop
 
 
@@ -121,12 +137,12 @@ def _scaled(crop: np.ndarray, factor: float) -> np.ndarray:
     return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
 
 
-def read_header(page: PreparedPage) -> Header:
+def read_header(page: PreparedPage, *, past_paragraphs: int = 0, layout: Layout | None = None) -> Header:
     """Find and read the header of a prepared page 1."""
-    layout = find_lines(page.ink)
+    layout = layout or find_lines(page.ink)
     ch = layout.consonant_height
     labels = layout.labels
-    chosen = header_lines(layout, page.dpi)
+    chosen = header_lines(layout, page.dpi, past_paragraphs=past_paragraphs)
     pad = int(ch * 0.6)
     width = max(1, layout.text_right - layout.text_left)
 
@@ -169,7 +185,7 @@ def read_header(page: PreparedPage) -> Header:
             crop_x = max(0, meta["box"].x - pad)
             token_indents = tuple((crop_x + t.box.x - layout.text_left) / ch for t in line.tokens)
         texts.append(HeaderText(text, meta["box"], meta["line"], meta["indent"], meta["fill"], line.confidence,
-                                meta["large"], meta["colour"], digit_confidence, token_indents))
+                                meta["large"], meta["colour"], digit_confidence, token_indents, width / ch))
     bottom = chosen[-1].box.bottom if chosen else int(layout.page_height * 0.4)
     crop_box = Box(0, 0, layout.page_width, min(layout.page_height, bottom + int(ch)))
     return Header(texts, layout, crop_box)

@@ -113,20 +113,29 @@ def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, 
     xs, ys = stats[:, 0], stats[:, 1]
     ws, hs = stats[:, 2], stats[:, 3]
 
-    # Group consonant-sized components into lines by their bottoms (the baseline); tall
-    # consonants (ป ฝ ฟ) rise above the band but sit on the same baseline.
-    order = core_idx[np.argsort(ys[core_idx] + hs[core_idx])]
+    # Group consonant-sized components into lines by how their extents overlap a line's band:
+    # tall letters (ป ฝ ฟ) rise above it and letters with a descender or a vowel below (ฎ ญ บุ)
+    # reach under it, but all of them cover most of the band.
+    order = core_idx[np.argsort(ys[core_idx] + hs[core_idx] / 2)]
     rows: list[list[int]] = []
-    row_base: list[float] = []
+    bands: list[tuple[float, float]] = []  # (top, bottom) of each row's core band
     for i in order:
-        base = ys[i] + hs[i]
-        if rows and abs(base - row_base[-1]) <= ch * 0.45:
-            rows[-1].append(int(i))
-            row_base[-1] = float(np.median([ys[j] + hs[j] for j in rows[-1]]))
+        top, bottom = float(ys[i]), float(ys[i] + hs[i])
+        best_row, best_overlap = -1, 0.0
+        for r in range(max(0, len(rows) - 3), len(rows)):  # rows come in order: only recent ones can match
+            band_top, band_bottom = bands[r]
+            overlap = min(bottom, band_bottom) - max(top, band_top)
+            share = overlap / max(1.0, min(bottom - top, band_bottom - band_top))
+            if share > best_overlap:
+                best_row, best_overlap = r, share
+        if best_row >= 0 and best_overlap >= 0.6:
+            rows[best_row].append(int(i))
+            members = rows[best_row]
+            bands[best_row] = (float(np.median([ys[j] for j in members])),
+                               float(np.median([ys[j] + hs[j] for j in members])))
         else:
             rows.append([int(i)])
-            row_base.append(float(base))
-    # Rows of a few components only (stray marks, speckles) merge into a neighbour when close.
+            bands.append((top, bottom))
     # Segments of consonant-sized components first; marks are given to segments afterwards.
     bands: list[tuple[int, int, list[int]]] = []  # (core_top, baseline, members)
     for members in rows:

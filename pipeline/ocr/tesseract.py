@@ -9,6 +9,7 @@ two are aligned so each space-separated token gets its box and confidence on the
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -118,6 +119,43 @@ def _align(text_line: str, chars: list[_Char]) -> list[tuple[str, list[_Char]]]:
     return tokens
 
 
+_THAI_LETTER = re.compile("[ก-ฮ]")
+_LATIN = re.compile("[A-Za-z0-9]")
+_STRANGE = re.compile("[^ก-๙A-Za-z0-9\\s.,/()\\-:]")
+
+
+def _looks_garbled(token: OcrToken) -> bool:
+    """A Latin word read by the Thai model comes out as Thai letters mixed with digits and symbols."""
+    text = token.text
+    if token.box.w == 0 or len(text) < 3:
+        return False
+    mixed = bool(_THAI_LETTER.search(text)) and bool(_LATIN.search(text))
+    return token.confidence < 0.7 and (mixed or bool(_STRANGE.search(text)))
+
+
+def _latin_second_opinion(crops: list[np.ndarray], lines: list[list[OcrToken]]) -> None:
+    """Re-read garbled tokens with the English model in one more run; keep what reads better.
+
+    Thai letters quote Latin names (e-Document, eMENSCR): running `tha+eng` on every line costs
+    a third more time, while only these few words need it.
+    """
+    targets = [(i, j) for i, tokens in enumerate(lines) for j, t in enumerate(tokens) if _looks_garbled(t)]
+    if not targets:
+        return
+    pieces = []
+    for i, j in targets:
+        box = lines[i][j].box
+        crop = crops[i]
+        pad = max(4, box.h // 4)
+        pieces.append(crop[:, max(0, box.x - pad): min(crop.shape[1], box.right + pad)])
+    second = read_lines(pieces, lang="eng", psm=6)
+    for (i, j), alternative in zip(targets, second, strict=True):
+        text = "".join(t.text for t in alternative.tokens)
+        if text and not _THAI_LETTER.search(text) and alternative.confidence > lines[i][j].confidence:
+            old = lines[i][j]
+            lines[i][j] = OcrToken(text, old.box, alternative.confidence)
+
+
 def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm: int = 6) -> list[OcrLine]:
     """Read each crop (gray, dark text on white) as one line; returns one `OcrLine` per crop.
 
@@ -140,8 +178,10 @@ def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm:
     text, tsv = run_tesseract(canvas, lang=lang, psm=psm)
     text_lines = [ln for ln in text.splitlines() if ln.strip()]
     tsv_lines = _parse_tsv(tsv)
-    result: list[list[OcrToken]] = [[] for _ in crops]
-    # Tesseract's text and TSV list the same lines in the same order.
+    # Tesseract's text and TSV list the same lines in the same order. A crop holds one line, but
+    # Tesseract may find a second, spurious one in it (a row of marks read as letters): per crop,
+    # the line with the most confident characters wins.
+    best: dict[int, tuple[float, list[OcrToken]]] = {}
     for text_line, chars in zip(text_lines, tsv_lines, strict=False):
         if not chars:
             continue
@@ -149,7 +189,11 @@ def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm:
         slot = next((i for i, (top, bottom) in enumerate(slots) if top - gap / 2 <= centre < bottom + gap / 2), None)
         if slot is None:
             continue
+        weight = sum(c.conf for c in chars)
+        if slot in best and best[slot][0] >= weight:
+            continue
         top = slots[slot][0]
+        tokens: list[OcrToken] = []
         for word, members in _align(text_line, chars):
             if members:
                 x0 = min(c.x for c in members) - gap
@@ -161,5 +205,9 @@ def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm:
             else:
                 box, conf = Box(0, 0, 0, 0), 0.0
             # Where OCR text enters: normalised, and the marks Tesseract drops restored.
-            result[slot].append(OcrToken(correct(normalize_text(word)), box, conf))
+            tokens.append(OcrToken(correct(normalize_text(word)), box, conf))
+        best[slot] = (weight, tokens)
+    result: list[list[OcrToken]] = [best[i][1] if i in best else [] for i in range(len(crops))]
+    if lang == LANG:
+        _latin_second_opinion(crops, result)
     return [OcrLine(tokens) for tokens in result]
