@@ -88,7 +88,7 @@ def _item(text: str) -> tuple[int | None, str]:
     return None, text.strip()
 
 
-def _mark_word(text: str, words: tuple[str, ...], cutoff: float = 55) -> str | None:
+def _mark_word(text: str, words: tuple[str, ...], cutoff: float = 50) -> str | None:
     """Which of a closed set of marks (ด่วน/ด่วนมาก/ด่วนที่สุด, ลับ/…) a short OCR text is.
 
     The set is small and its words differ in length, so the closest word wins when it is
@@ -123,7 +123,15 @@ WRAP_INSIDE_PHRASE = 0.35
 def _aligned(indent: float, target: float | None) -> bool:
     if target is None:
         return 1.0 < indent < 16.0
-    return abs(indent - target) <= 2.0
+    return abs(indent - target) <= 1.5
+
+
+# An attachment item ends with its count (`จำนวน ๑ ชุด`), a reference with its date: a following
+# unnumbered line is then the body, even when it starts where the item's text did.
+_ITEM_COMPLETE = {
+    ATTACHMENTS: re.compile(r"จำนวน\s*[0-9๐-๙]+\s*(ชุด|ฉบับ|แผ่น|เล่ม|แฟ้ม|หน้า|เรื่อง|รายการ)\s*$"),
+    REFERENCES: re.compile(r"(?:[0-9๐-๙]{4}|[0-9๐-๙]{2})\s*$"),
+}
 
 
 def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText], page_width: int = 2480) -> HeaderFields:
@@ -224,7 +232,8 @@ def _continue_field(out: HeaderFields, field_: _Open, first: HeaderText) -> bool
         items.append(item)
         if field_.text_indent is None and len(first.token_indents) > 1:
             field_.text_indent = first.indent_of_token(1)
-    elif number is None and items and _aligned(first.indent, field_.text_indent):
+    elif number is None and items and _aligned(first.indent, field_.text_indent) \
+            and not _ITEM_COMPLETE[name].search(items[-1]):
         items[-1] = f"{items[-1]}{field_.joiner()}{item}"
     else:
         return False

@@ -152,6 +152,8 @@ def correct(text: str, lexicon: Lexicon | None = None) -> str:
     'การพัฒนาที่ ยั่งยืน 2567'
     >>> correct("(ก.บ.จ.) ๑๙ พ.ย.")
     '(ก.บ.จ.) ๑๙ พ.ย.'
+    >>> correct("ลำปาง(ปป.ช.)")
+    'ลำปาง (ปป.ช.)'
     """
     lexicon = lexicon or default_lexicon()
 
@@ -162,4 +164,5 @@ def correct(text: str, lexicon: Lexicon | None = None) -> str:
             return match.group(0)
         return correct_run(match.group(0), lexicon)
 
-    return _THAI_RUN.sub(repl, text)
+    # Thai sets a space before an opening parenthesis; OCR often loses it.
+    return re.sub(r"([ก-๙])\(", r"\1 (", _THAI_RUN.sub(repl, text))
