@@ -8,7 +8,7 @@ import pytest
 from pipeline.thai import be_year_to_ce, month_number, normalize_text, strip_marks, to_arabic_digits
 
 DOCTESTED = ["pipeline.thai", "pipeline.extract.number", "pipeline.extract.date", "pipeline.validate",
-             "pipeline.ocr.digits"]
+             "pipeline.ocr.digits", "pipeline.ocr.spelling"]
 
 
 @pytest.mark.parametrize("module", DOCTESTED)
