@@ -21,14 +21,14 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
 from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.exceptions import ObjectNotFound
 from prefect.settings import get_current_settings
 
 from saraban.stations import HOST
@@ -36,7 +36,7 @@ from saraban.stations import HOST
 log = logging.getLogger("saraban.flows.limits")
 
 LEASE_SECONDS = 60.0  # the shortest Prefect allows; renewed every 45 s while the slot is held
-HEAL_AFTER_SECONDS = 150.0  # a wait this long: check for slots held by processes that are gone
+HEAL_AFTER = 150.0  # a wait this long: check for slots held by processes that are gone
 HOLDERS = Path(tempfile.gettempdir()) / "saraban-ocr"
 
 
@@ -55,14 +55,19 @@ def ensure_ocr_limit(slots: int | None = None) -> str:
     return _ensure(ocr_limit_name(), _server_key(), slots or os.cpu_count() or 1)
 
 
+_ensuring = threading.Lock()
+
+
 @cache
 def _ensure(name: str, server: str, slots: int) -> str:
-    with get_client(sync_client=True) as client:
+    with _ensuring, get_client(sync_client=True) as client:
         try:
             client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
-            with suppress(ObjectAlreadyExists):
+            try:
                 client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
+            except Exception:  # another process created it first (a conflict, or a server error on SQLite)
+                client.read_global_concurrency_limit_by_name(name)
     heal(name)
     return name
 
@@ -134,7 +139,7 @@ def ocr_slot() -> Iterator[None]:
         while True:
             acquired = False
             try:
-                with concurrency(name, occupy=1, timeout_seconds=HEAL_AFTER_SECONDS, lease_duration=LEASE_SECONDS,
+                with concurrency(name, occupy=1, timeout_seconds=HEAL_AFTER, lease_duration=LEASE_SECONDS,
                                  strict=False, raise_on_lease_renewal_failure=False):
                     acquired = True
                     yield

@@ -21,7 +21,7 @@ from tests.conftest import LETTERS, SAMPLES, make_settings
 QUICK = ["06-arabic-digits.jpg", "10-order.pdf", "12-bilevel-fax.tif", "02-single-addressee.pdf"]
 
 
-def distinct_copy(source: Path, target: Path, n: int) -> Path:
+def distinct_copy(source: Path, target: Path, n: int | str) -> Path:
     """A copy of `source` whose bytes (and sha256) differ: a short comment appended after its end."""
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(source.read_bytes() + f"\n% saraban test copy {n}\n".encode())
@@ -33,7 +33,7 @@ def make_scans(folder: Path, count: int, *, names: list[str] = QUICK, prefix: st
     made = []
     for i in range(count):
         source = LETTERS / names[i % len(names)]
-        made.append(distinct_copy(source, folder / f"{prefix}-{i:04d}{source.suffix}", i))
+        made.append(distinct_copy(source, folder / f"{prefix}-{i:04d}{source.suffix}", f"{prefix}-{i}"))
     return made
 
 
