@@ -208,7 +208,8 @@ FLASH_CHARS = 240  # the session is a cookie (~4 KB, Thai text JSON-escaped): ke
 def flash(request: Request, text: str, kind: str = "ok") -> None:
     if len(text) > FLASH_CHARS:
         text = text[:FLASH_CHARS] + "…"
-    request.session.setdefault("flash", []).append([kind, text])
+    # Assigned, not appended in place: the session is saved only when it sees an assignment.
+    request.session["flash"] = [*request.session.get("flash", [])[-4:], [kind, text]]
 
 
 def take_flashes(request: Request) -> list[tuple[str, str]]:

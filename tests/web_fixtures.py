@@ -10,6 +10,7 @@ about what happens after it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import itertools
 from dataclasses import dataclass
@@ -19,9 +20,10 @@ from typing import Any
 from pipeline.extract.number import parse_number
 from pipeline.models import DocumentKind, Field, Flag, Letter
 from pipeline.thai import to_thai_digits
-from review.auth import add_user
+from review.auth import hash_password
 from saraban import intake
 from saraban.app import App
+from storage.tables import UserRow
 from tests.conftest import LETTERS, truth
 
 PASSWORD = "รหัสผ่าน-ทดสอบ-1"
@@ -35,10 +37,18 @@ USERS = {
 _serial = itertools.count(1)
 
 
+@functools.cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
 def add_users(app: App) -> None:
+    """The test users. Rows carry one argon2 hash made once per session (about 0.4 s each here);
+    `review.auth.add_user` itself is tested through `saraban user add` and the admin form."""
     with app.db.session() as session:
         for username, (role, unit) in USERS.items():
-            add_user(session, username, PASSWORD, role, unit_id=unit, display_name=f"ทดสอบ {username}")
+            session.add(UserRow(username=username, password_hash=_password_hash(), role=role, unit_id=unit,
+                                display_name=f"ทดสอบ {username}"))
 
 
 def header_crop(letter: Letter, text: str) -> None:

@@ -132,17 +132,19 @@ def parse_added_units(text: str, units: list[tuple[str, str]]) -> list[str]:
 @router.post("/review/{letter_id}")
 def act(request: Request, letter_id: int, user: OperatorUser,
         action: Annotated[str, Form()] = "approve",
-        number: Annotated[str, Form()] = "", date: Annotated[str, Form()] = "",
-        subject: Annotated[str, Form()] = "", addressee: Annotated[str, Form()] = "",
-        urgency: Annotated[str, Form()] = "", secrecy: Annotated[str, Form()] = "",
+        number: Annotated[str | None, Form()] = None, date: Annotated[str | None, Form()] = None,
+        subject: Annotated[str | None, Form()] = None, addressee: Annotated[str | None, Form()] = None,
+        urgency: Annotated[str | None, Form()] = None, secrecy: Annotated[str | None, Form()] = None,
         units: Annotated[list[str] | None, Form()] = None,
         units_shown: Annotated[list[str] | None, Form()] = None,
         add_units: Annotated[str, Form()] = "", return_reason: Annotated[str, Form()] = "",
         confirm: Annotated[str, Form()] = "", station: Annotated[str, Form()] = "",
         reason: Annotated[str, Form()] = "") -> Response:
     app = saraban(request)
-    values = {"number": number, "date": date, "subject": subject, "addressee": addressee,
-              "urgency": urgency, "secrecy": secrecy}
+    # Only the fields the form sent: a field left out is not a field cleared.
+    sent = {"number": number, "date": date, "subject": subject, "addressee": addressee,
+            "urgency": urgency, "secrecy": secrecy}
+    values = {name: text for name, text in sent.items() if text is not None}
     chosen = list(dict.fromkeys(units or []))
     try:
         with app.db.session() as session:
@@ -152,7 +154,8 @@ def act(request: Request, letter_id: int, user: OperatorUser,
             if action == "approve":
                 added = parse_added_units(add_units, queries.active_units(session))
                 chosen += [u for u in added if u not in chosen]
-                addressee_changed = normalize_text(addressee) != (letter.addressee or "")
+                addressee_changed = (addressee is not None
+                                     and normalize_text(addressee) != (letter.addressee or ""))
                 untouched = set(chosen) == set(units_shown or []) and not add_units.strip()
                 # A corrected addressee with the proposal untouched: resolve the recipients again.
                 explicit = None if untouched and (addressee_changed or not chosen) else chosen
@@ -175,7 +178,8 @@ def act(request: Request, letter_id: int, user: OperatorUser,
             letter = session.get(LetterRow, letter_id)
             assert letter is not None
             problems = exc.problems if isinstance(exc, NeedsConfirmation) else None
-            return _page(request, session, letter, station=station, reason=reason, values=values,
+            shown = {**_shown_values(letter), **values}
+            return _page(request, session, letter, station=station, reason=reason, values=shown,
                          units=chosen, problems=problems, error=None if problems else str(exc),
                          return_reason=return_reason, status_code=409 if problems else 400)
     flash(request, message)
