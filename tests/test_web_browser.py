@@ -11,6 +11,7 @@ Never downloads a browser: /usr/bin/chromium comes from `apt-get install chromiu
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 
 from review.render import thai_date
@@ -51,7 +53,8 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float = 60
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"saraban serve exited: {server.stderr.read().decode() if server.stderr else ''}")
+            output = server.stderr.read().decode() if server.stderr else ""
+            raise RuntimeError(f"saraban serve exited: {output}")
         try:
             if httpx.get(f"{url}/login", timeout=2).status_code == 200:
                 return
@@ -92,18 +95,19 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: apt-get install -y chromium (make test installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                              headless=True)
         yield chromium
         chromium.close()
 
 
-def log_in(browser, url: str, username: str):  # type: ignore[no-untyped-def]
+def log_in(browser: Browser, url: str, username: str) -> Page:
     """A fresh browser context (its own cookies) logged in as `username`; returns its page."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="th-TH")
     page = context.new_page()
@@ -116,7 +120,7 @@ def log_in(browser, url: str, username: str):  # type: ignore[no-untyped-def]
     return page
 
 
-def test_review_route_receive_and_refuse(site: Site, browser) -> None:  # type: ignore[no-untyped-def]
+def test_review_route_receive_and_refuse(site: Site, browser: Browser) -> None:
     from playwright.sync_api import expect
 
     t = truth(SECRET)
@@ -183,7 +187,7 @@ def test_review_route_receive_and_refuse(site: Site, browser) -> None:  # type: 
     clerk.get_by_role("link", name=re.compile("รับแล้ว")).click()
     expect(clerk.locator(f"#letter-{letter} .receive-number")).to_have_text(re.compile(r"1/25\d\d"))
     pdf = clerk.context.request.get(f"{site.url}/letters/{letter}/pdf")
-    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:4] == b"%PDF"
+    assert (pdf.status, pdf.headers["content-type"], pdf.body()[:4]) == (200, "application/pdf", b"%PDF")
 
     # Another unit's clerk: 403 on that letter's URL, typed or not.
     other = log_in(browser, site.url, "muang")
@@ -193,9 +197,7 @@ def test_review_route_receive_and_refuse(site: Site, browser) -> None:  # type: 
         expect(other.get_by_role("heading", name="ไม่มีสิทธิ์เข้าถึง")).to_be_visible()
 
 
-def _iso(value: str):  # type: ignore[no-untyped-def]
-    import datetime as dt
-
+def _iso(value: str) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
