@@ -181,18 +181,22 @@ def read_number(row: LetterRow) -> str | None:
     return str(suggestion["read"]) if suggestion.get("auto_accepted") else row.number
 
 
-def misreading(name: str, row: LetterRow) -> str | None:
+READ_FIELDS = ("number", "date", "subject")
+
+
+def misreading(name: str, row: LetterRow, fields: tuple[str, ...] = READ_FIELDS) -> str | None:
     """How the letter was misread in what the register rules look at; None when read as printed."""
     t = truth(name.replace("again/", "").replace("-rescan", ""))
     if row.kind == "not_letter" or t["kind"] == "not_letter":
         return None if row.kind == t["kind"] else f"kind {row.kind} (printed: {t['kind']})"
     problems = []
-    printed = t["number"]["value"]
-    if read_number(row) != (parse_number(printed).canonical if printed else None):  # type: ignore[union-attr]
+    printed = number_of(name.replace("again/", "").replace("-rescan", ""))
+    if "number" in fields and read_number(row) != (printed.canonical if printed else None):
         problems.append(f"number {read_number(row)} (printed: {printed})")
-    if (row.date.isoformat() if row.date else None) != t["date"]["value"]:
+    if "date" in fields and (row.date.isoformat() if row.date else None) != t["date"]["value"]:
         problems.append(f"date {row.date} (printed: {t['date']['value']})")
-    if subject_similarity(row.subject or "", t["subject"]["value"]) < SUBJECT_SIMILARITY:
+    similarity = subject_similarity(row.subject or "", t["subject"]["value"])
+    if "subject" in fields and similarity < SUBJECT_SIMILARITY:
         problems.append(f"subject {row.subject!r}")
     return ", ".join(problems) or None
 
@@ -239,14 +243,16 @@ def misread_letters(run: Run) -> dict[str, str]:
 
 # --- the four edits ------------------------------------------------------------------------------------
 
-def _check_read(run: Run, *names: str) -> None:
-    misread = misread_letters(run)
-    if any(n in misread for n in names):
-        pytest.xfail("; ".join(f"{n} misread: {misread[n]}" for n in names if n in misread))
+def _check_read(run: Run, *names: str, fields: tuple[str, ...] = READ_FIELDS) -> None:
+    """A scenario says something about the register only if its letter was read as printed (in the
+    fields it depends on): otherwise it is expected to fail, and says which letter was misread how."""
+    misread = {n: why for n in names if (why := misreading(n, run.rows[n], fields))}
+    if misread:
+        pytest.xfail("; ".join(f"{n} misread: {why}" for n, why in misread.items()))
 
 
 def test_number_missing_from_the_register(run: Run) -> None:
-    _check_read(run, REMOVED)
+    _check_read(run, REMOVED, fields=("number", "date"))  # read right, it would be found
     result = run.results[REMOVED]
     assert set(result.flags) & REGISTER_FLAGS == {Flag.NUMBER_NOT_IN_REGISTER}
     assert result.status == "needs_review" and run.rows[REMOVED].suggestion is None
@@ -278,13 +284,17 @@ def test_one_digit_ocr_confusion_gets_the_right_suggestion(run: Run) -> None:
             assert review is not None and Flag.NUMBER_SUGGESTION in review.reasons
 
 
-def test_duplicate_scan_and_same_bytes(run: Run) -> None:
-    _check_read(run, RESCANNED, RESCAN)
-    first, again, same = run.results[RESCANNED], run.results[RESCAN], run.results[SAME_BYTES]
+def test_the_same_letter_scanned_again_is_a_duplicate(run: Run) -> None:
+    _check_read(run, RESCANNED, RESCAN, fields=("number",))  # the number is what makes it the same letter
+    first, again = run.results[RESCANNED], run.results[RESCAN]
     assert Flag.DUPLICATE not in first.flags
     assert set(again.flags) & REGISTER_FLAGS == {Flag.DUPLICATE} and again.status == "duplicate"
     assert again.letter_id != first.letter_id and run.rows[RESCAN].duplicate_of == first.letter_id
-    # The same bytes: recorded as a duplicate of the first letter, never stored a second time.
+
+
+def test_the_same_bytes_again_are_recorded_and_never_stored_twice(run: Run) -> None:
+    # No reading involved: the fingerprint decides before anything is read.
+    first, same = run.results[RESCANNED], run.results[SAME_BYTES]
     assert (same.status, same.letter_id, same.flags) == ("duplicate", first.letter_id, ["duplicate"])
     with run.app.db.session() as session:
         sha = sha256_of(run.folder / SAME_BYTES)[0]
