@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
@@ -158,69 +158,68 @@ def reconcile(register: Iterable[RegisteredNumber], letters: Iterable[ScannedLet
               repeated: Iterable[RepeatedFile], *, as_of: dt.date, grace_days: int = 7,
               since: dt.date | None = None) -> Reconciliation:
     """Everything the register and the scans disagree on, from `since` (a date) on."""
-    entries = list(register)
-    scanned = list(letters)
-    report = Reconciliation(as_of, grace_days, since)
+    entries, scanned = list(register), list(letters)
+    senders = _sender_names(entries)
+
+    def sender_of(letter: ScannedLetter | None) -> str:
+        if letter is None:
+            return UNKNOWN_SENDER
+        return senders.get(letter.sender_code or "") or letter.sender_code or UNKNOWN_SENDER
 
     def in_window(day: dt.date) -> bool:
         return since is None or day >= since
 
-    known = {(e.number, e.year) for e in entries}
-    known_numbers = Counter(e.number for e in entries)
+    report = Reconciliation(as_of, grace_days, since)
+    report.unsent = _unsent(entries, scanned, as_of - dt.timedelta(days=grace_days), as_of, in_window)
+    report.unknown = [Unknown(s.letter_id, s.number, s.date, sender_of(s), s.file, finding, s.suggestion)
+                      for s, finding in _unknown(entries, scanned) if in_window(s.day)]
+    by_id = {s.letter_id: s for s in scanned}
+    report.duplicates = [
+        Duplicate(s.duplicate_of, s.letter_id, s.number, sender_of(s), s.file, SAME_NUMBER)
+        for s in sorted(scanned, key=lambda s: s.letter_id) if s.duplicate_of is not None and in_window(s.day)]
+    for repeat in sorted(repeated, key=lambda r: (r.received_on, r.letter_id, r.file)):
+        original = by_id.get(repeat.letter_id)
+        if in_window(original.day if original else repeat.received_on):
+            report.duplicates.append(Duplicate(repeat.letter_id, None, original.number if original else None,
+                                               sender_of(original), repeat.file, SAME_FILE))
+    report.by_sender = _counts(report)
+    return report
+
+
+def _unsent(entries: list[RegisteredNumber], scanned: list[ScannedLetter], due: dt.date, as_of: dt.date,
+            in_window: Callable[[dt.date], bool]) -> list[Unsent]:
+    """Register numbers dated on or before `due` that no letter carries (nor is suggested for)."""
     arrived: set[tuple[str, int | None]] = set()
-    arrived_any_year: set[str] = set()
+    arrived_any_year: set[str] = set()  # from letters whose date could not be read
     for letter in scanned:
         for number in (letter.number, letter.suggestion):
-            if number is None:
-                continue
-            arrived.add((number, letter.year))
-            if letter.year is None:
-                arrived_any_year.add(number)
+            if number is not None:
+                arrived.add((number, letter.year))
+                if letter.year is None:
+                    arrived_any_year.add(number)
+    return [Unsent(e.number, e.year, e.date, e.subject, e.sender or e.sender_code or UNKNOWN_SENDER,
+                   (as_of - e.date).days)
+            for e in sorted(entries, key=lambda e: (e.date, e.number))
+            if in_window(e.date) and e.date <= due
+            and (e.number, e.year) not in arrived and e.number not in arrived_any_year]
 
-    senders = _sender_names(entries)
-    by_id = {letter.letter_id: letter for letter in scanned}
 
-    def letter_sender(letter: ScannedLetter) -> str:
-        return senders.get(letter.sender_code or "") or letter.sender_code or UNKNOWN_SENDER
-
-    due = as_of - dt.timedelta(days=grace_days)
-    for e in sorted(entries, key=lambda e: (e.date, e.number)):
-        if not in_window(e.date) or e.date > due:
-            continue
-        if (e.number, e.year) in arrived or e.number in arrived_any_year:
-            continue
-        sender = e.sender or (e.sender_code or UNKNOWN_SENDER)
-        report.unsent.append(Unsent(e.number, e.year, e.date, e.subject, sender, (as_of - e.date).days))
-
+def _unknown(entries: list[RegisteredNumber], scanned: list[ScannedLetter]) -> list[tuple[ScannedLetter, str]]:
+    """Letters (first arrivals) whose number the register does not know, with the finding."""
+    known = {(e.number, e.year) for e in entries}
+    known_numbers = Counter(e.number for e in entries)
+    found = []
     for letter in sorted(scanned, key=lambda s: s.letter_id):
-        if letter.number is None or letter.duplicate_of is not None or not in_window(letter.day):
+        if letter.number is None or letter.duplicate_of is not None:
             continue
         # A letter without a readable date matches when its number is unique in the register.
         registered = (letter.number, letter.year) in known or (
             letter.year is None and known_numbers[letter.number] == 1)
         if not letter.complete:
-            finding = NUMBER_INCOMPLETE
-        elif registered:
-            continue
-        else:
-            finding = NOT_IN_REGISTER
-        report.unknown.append(Unknown(letter.letter_id, letter.number, letter.date, letter_sender(letter),
-                                      letter.file, finding, letter.suggestion))
-
-    for letter in sorted(scanned, key=lambda s: s.letter_id):
-        if letter.duplicate_of is not None and in_window(letter.day):
-            report.duplicates.append(Duplicate(letter.duplicate_of, letter.letter_id, letter.number,
-                                               letter_sender(letter), letter.file, SAME_NUMBER))
-    for repeat in sorted(repeated, key=lambda r: (r.received_on, r.letter_id, r.file)):
-        original = by_id.get(repeat.letter_id)
-        if not in_window(original.day if original else repeat.received_on):
-            continue
-        report.duplicates.append(Duplicate(repeat.letter_id, None, original.number if original else None,
-                                           letter_sender(original) if original else UNKNOWN_SENDER,
-                                           repeat.file, SAME_FILE))
-
-    report.by_sender = _counts(report)
-    return report
+            found.append((letter, NUMBER_INCOMPLETE))
+        elif not registered:
+            found.append((letter, NOT_IN_REGISTER))
+    return found
 
 
 @lru_cache(maxsize=65536)
