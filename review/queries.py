@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from pipeline.extract.number import parse_number
-from pipeline.models import Flag
-from pipeline.validate import subject_similarity
+from pipeline.models import Flag, LetterNumber
+from pipeline.thai import normalize_text
+from pipeline.validate import RegisterEntry, subject_similarity
 from review.auth import User
 from review.render import BANGKOK
 from storage.register import SqlRegister
@@ -28,6 +29,7 @@ from storage.tables import (
     InboxItemRow,
     IntakeFileRow,
     LetterRow,
+    RegisterEntryRow,
     ReturnRow,
     ReviewItemRow,
     UnitRow,
@@ -81,21 +83,7 @@ def _filters(station: str | None, reason: str | None) -> list[ColumnElement[bool
 def review_queue(session: Session, *, station: str | None = None, reason: str | None = None,
                  page: int = 1, per_page: int = PER_PAGE) -> QueuePage:
     """Open review items, urgent first (ด่วนที่สุด → ด่วนมาก → ด่วน), then the longest waiting."""
-    conditions = _filters(station, reason)
-    matching = session.scalar(select(func.count(ReviewItemRow.id)).join(
-        LetterRow, LetterRow.id == ReviewItemRow.letter_id).where(*conditions)) or 0
-    pages = max(1, -(-matching // per_page))
-    page = min(max(page, 1), pages)
-    rows = session.execute(
-        select(ReviewItemRow.id, ReviewItemRow.letter_id, ReviewItemRow.reasons, ReviewItemRow.created_at,
-               LetterRow.number, LetterRow.subject, LetterRow.urgency, LetterRow.secrecy, LetterRow.station,
-               LetterRow.kind, LetterRow.file_name)
-        .join(LetterRow, LetterRow.id == ReviewItemRow.letter_id).where(*conditions)
-        .order_by(urgency_rank, ReviewItemRow.created_at, ReviewItemRow.id)
-        .offset((page - 1) * per_page).limit(per_page))
-    items = [QueueItem(r[0], r[1], list(r[2] or []), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
-             for r in rows]
-    result = QueuePage(items, 0, matching, page, pages)
+    result = QueuePage([], 0, 0, 1, 1)
     # Counted by the database per distinct (reasons, station, urgency): a few hundred groups at most.
     reasons_text = cast(ReviewItemRow.reasons, String)
     for reasons, station_name, urgency, count in session.execute(
@@ -107,6 +95,25 @@ def review_queue(session: Session, *, station: str | None = None, reason: str | 
             result.by_reason[code] += count
         result.by_station[station_name] += count
         result.by_urgency[urgency or ""] += count
+    reason = reason if reason in FLAG_CODES else None
+    conditions = _filters(station, reason)
+    if station and reason:
+        result.matching = session.scalar(select(func.count(ReviewItemRow.id)).join(
+            LetterRow, LetterRow.id == ReviewItemRow.letter_id).where(*conditions)) or 0
+    else:
+        result.matching = (result.by_station[station] if station else
+                           result.by_reason[reason] if reason else result.total)
+    result.pages = max(1, -(-result.matching // per_page))
+    result.page = min(max(page, 1), result.pages)
+    rows = session.execute(
+        select(ReviewItemRow.id, ReviewItemRow.letter_id, ReviewItemRow.reasons, ReviewItemRow.created_at,
+               LetterRow.number, LetterRow.subject, LetterRow.urgency, LetterRow.secrecy, LetterRow.station,
+               LetterRow.kind, LetterRow.file_name)
+        .join(LetterRow, LetterRow.id == ReviewItemRow.letter_id).where(*conditions)
+        .order_by(urgency_rank, ReviewItemRow.created_at, ReviewItemRow.id)
+        .offset((result.page - 1) * per_page).limit(per_page))
+    result.items = [QueueItem(r[0], r[1], list(r[2] or []), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+                    for r in rows]
     return result
 
 
@@ -173,6 +180,14 @@ def register_candidates(session: Session, letter: LetterRow, limit: int = 6) -> 
             entries.append(found)
     if number is not None and number.complete:
         entries += list(register.same_series(number, year))
+    if exact is None and letter.subject:
+        # Digits misread twice over are not one confusable step away: the register's entry with
+        # the same subject usually is the letter.
+        subject = normalize_text(letter.subject)
+        same_subject = (select(RegisterEntryRow).where(RegisterEntryRow.subject == subject)
+                        .order_by(RegisterEntryRow.date.desc()).limit(limit))
+        entries += [RegisterEntry(LetterNumber(r.code, r.agency, r.circular, r.serial), r.date, r.subject,
+                                  r.sender) for r in session.scalars(same_subject)]
     seen: set[str] = set()
     out = []
     for entry in entries:

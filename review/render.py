@@ -75,6 +75,16 @@ def reason_text(code: str) -> str:
         return code
 
 
+def event_reason(text: str | None) -> str:
+    """An event's reason; a list of review codes (`low_confidence, secret`) in Thai."""
+    if not text:
+        return ""
+    parts = [part.strip() for part in text.split(",")]
+    if all(part in Flag._value2member_map_ for part in parts):
+        return ", ".join(reason_text(part) for part in parts)
+    return text
+
+
 def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -83,7 +93,7 @@ def make_environment() -> jinja2.Environment:
                        status=lambda s: STATUS_NAMES.get(s or "", s or ""),
                        outcome=lambda s: OUTCOME_NAMES.get(s or "", s or ""),
                        urgency_class=lambda u: URGENCY_CLASSES.get(u or "", ""),
-                       action=lambda a: ACTION_NAMES.get(a or "", a or ""))
+                       action=lambda a: ACTION_NAMES.get(a or "", a or ""), event_reason=event_reason)
     return env
 
 

@@ -306,6 +306,8 @@ def test_review_queue_order_filters_counts_and_next(loaded_app, tmp_path):
         only = queries.review_queue(session, reason="number_suggestion")
         assert [i.letter_id for i in only.items] == [most_urgent.letter_id] and only.total == 5
         assert queries.review_queue(session, reason="x%' OR 1=1 --").matching == 5  # unknown code: no filter
+        assert queries.review_queue(session, station="north", reason="number_suggestion").matching == 1
+        assert queries.review_queue(session, station="south", reason="number_suggestion").items == []
         small = queries.review_queue(session, per_page=2, page=3)
         assert (small.pages, small.page, [i.letter_id for i in small.items]) == (3, 3, [later_plain])
         assert queries.next_in_queue(session, None) == most_urgent.letter_id

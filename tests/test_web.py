@@ -265,8 +265,9 @@ def test_review_page_shows_what_the_machine_was_unsure_of(client: TestClient, si
     login(client, "operator")
     page = client.get(f"/review/{letter}").text
     number_field = page[page.index('<label for="f-number">') - 40:page.index('id="src-number"') + 200]
-    assert 'class="field"' in number_field  # read confidently (wrongly: the register says otherwise)
-    assert "ที่ ลป ๐๐๓๓.๐๐๙/๑๘๒๑๖" in number_field  # the OCR text it came from
+    # Read confidently, wrongly: highlighted because the register disagrees, with the OCR text it came from.
+    assert 'class="field low"' in number_field and "ตรวจกับทะเบียน" in number_field
+    assert "ที่ ลป ๐๐๓๓.๐๐๙/๑๘๒๑๖" in number_field and "ความมั่นใจ 97%" in number_field
     addressee = page[page.index('<label for="f-addressee">') - 40:page.index('id="src-addressee"') + 200]
     assert 'class="field low"' in addressee and "ไม่แน่ใจ" in addressee and "ความมั่นใจ 40%" in addressee
     # The register's suggestion is preselected, in the field and among the candidates.
@@ -288,6 +289,18 @@ def test_review_page_shows_what_the_machine_was_unsure_of(client: TestClient, si
         stored_letters.open_review(session, row, ["missing_attachments"])
     page = client.get(f"/review/{held.letter_id}").text
     assert 'id="f-return" name="return_reason" value="ไม่มีเอกสารแนบมาด้วย"' in page
+
+
+def test_a_number_misread_twice_still_finds_its_register_entry(client: TestClient, site: App,
+                                                               tmp_path: Path) -> None:
+    # Two digits wrong (the reader did this to sample 02): no one-step suggestion, nothing preselected,
+    # but the register entry with the same subject is offered.
+    letter = take_in(site, "02-single-addressee.pdf", tmp_path, number="ลป 0033.005/15210").letter_id
+    login(client, "operator")
+    page = client.get(f"/review/{letter}").text
+    assert 'id="f-number" name="number" value="ลป 0033.005/15210"' in page
+    assert re.search(r'value="ลป 0033.009/18210" data-fill="f-number">', page)  # offered, not checked
+    assert re.search(r'value="ลป 0033.005/15210" data-fill="f-number" checked', page)
 
 
 def test_approve_asks_to_confirm_register_problems_then_goes_to_the_next(client: TestClient, site: App,

@@ -69,6 +69,24 @@ def _shown_values(letter: LetterRow) -> dict[str, str]:
     }
 
 
+# Review reasons that point at a field: the operator looks there first.
+REGISTER_FIELDS = {"number_not_in_register": ("number",), "number_suggestion": ("number",),
+                   "number_incomplete": ("number",), "duplicate": ("number",),
+                   "register_mismatch": ("date", "subject"), "unresolved_addressee": ("addressee",)}
+
+
+def flagged_fields(reasons: list[str], confidences: dict[str, Any], threshold: float) -> dict[str, str]:
+    """Field → why it is highlighted: read with low confidence, or named by a review reason."""
+    flagged = {}
+    for name in ("number", "date", "subject", "addressee"):
+        if float(confidences.get(name, 0.0) or 0.0) < threshold:
+            flagged[name] = "ไม่แน่ใจ ตรวจให้ดี"
+    for reason in reasons:
+        for name in REGISTER_FIELDS.get(reason, ()):
+            flagged.setdefault(name, "ตรวจกับทะเบียน" if reason != "unresolved_addressee" else "ระบุผู้รับไม่ได้")
+    return flagged
+
+
 def _page(request: Request, session: Session, letter: LetterRow, *, station: str | None, reason: str | None,
           values: dict[str, str] | None = None, units: list[str] | None = None,
           problems: list[str] | None = None,
@@ -85,8 +103,7 @@ def _page(request: Request, session: Session, letter: LetterRow, *, station: str
     return render(request, "review.html", {
         "letter": letter, "editable": letter.status == "needs_review", "reasons": reasons,
         "values": values or _shown_values(letter), "fields": EDITABLE_FIELDS, "labels": FIELD_LABELS,
-        "low": {name for name in ("number", "date", "subject", "addressee")
-                if float(confidences.get(name, 0.0) or 0.0) < threshold},
+        "flagged": flagged_fields(reasons, confidences, threshold),
         "sources": letter.sources or {}, "confidences": confidences,
         "candidates": queries.register_candidates(session, letter),
         "recipients": [(uid, names.get(uid, uid)) for uid in recipients], "unclear": unclear,
