@@ -443,13 +443,14 @@ class Watcher:
         self.lease_seconds = lease_seconds
         self.incomplete_grace = incomplete_grace
         self.on_result = on_result
+        self.workers = max(1, workers)
         self.owner = uuid.uuid4().hex[:8]
         self.stability = Stability(self.stable_seconds, clock)
         self.pending: dict[Path, Dropped] = {}
         self.stats = WatchStats()
         self.in_flight: dict[Path, Claim] = {}
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="station")
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="station")
         self._futures: set[Future[None]] = set()
         self._last_touch = 0.0
         for sub in RESERVED:
@@ -488,9 +489,14 @@ class Watcher:
 
     # taking files in
     def tick(self) -> int:
-        """Claim every pending file that is ready; returns how many were claimed."""
+        """Claim pending files that are ready, as many as there are free workers; returns how many.
+
+        Claiming no more than it can start keeps the rest in the station folders for other watchers.
+        """
         claimed = 0
         for path, item in list(self.pending.items()):
+            if len(self._futures) >= self.workers:
+                break
             signature = Signature.of(path)
             if signature is None:
                 self._forget(path)

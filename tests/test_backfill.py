@@ -30,7 +30,7 @@ __all__ = ["station_app"]
 pytestmark = pytest.mark.timeout(300)
 
 
-def batch_rows(app, batch: str) -> list[IntakeFileRow]:  # type: ignore[no-untyped-def]
+def batch_rows(app, batch: str) -> list[IntakeFileRow]:
     with app.db.session() as session:
         return list(session.scalars(select(IntakeFileRow).where(IntakeFileRow.batch == batch)
                                     .order_by(IntakeFileRow.id)))
@@ -50,7 +50,9 @@ def test_find_scans_walks_folders_in_a_stable_order(tmp_path: Path) -> None:
     assert backfill.batch_id([tmp_path]) != backfill.batch_id([tmp_path / "a"])
 
 
-def test_chunks_skip_what_the_batch_recorded_and_bytes_already_stored(station_app, tmp_path: Path) -> None:
+def test_chunks_skip_what_the_batch_recorded_and_bytes_already_stored(loaded_app, tmp_path: Path) -> None:
+    """On SQLite and PostgreSQL."""
+    station_app = loaded_app
     scans = make_scans(tmp_path / "archive", 3)
     again = distinct_copy(LETTERS / "06-arabic-digits.jpg", tmp_path / "archive" / "copy-of-0.jpg", "scan-0")
     assert sha256(again) == sha256(scans[0])  # the same bytes under another name
