@@ -55,7 +55,7 @@ def samples(tokens: int, seed: int, workers: int = 2) -> Samples:
     return out
 
 
-def train(data: Samples, valid: Samples, epochs: int, seed: int, threads: int = 2):  # -> DigitNet
+def train(data: Samples, valid: Samples, epochs: int, seed: int, threads: int):  # -> DigitNet
     import torch
     import torch.nn.functional as F
 
@@ -88,6 +88,7 @@ def train(data: Samples, valid: Samples, epochs: int, seed: int, threads: int = 
             schedule.step()
             total += float(loss)
         errors = validation_errors(net, valid)
+        torch.save(net.state_dict(), CACHE / "checkpoint.pt")
         print(
             f"epoch {epoch + 1}/{epochs}: loss {total / steps:.4f}, validation error {errors:.4%}, "
             f"{time.time() - started:.0f} s",
@@ -144,13 +145,14 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--tokens", type=int, default=50_000)
-    parser.add_argument("--epochs", type=int, default=7)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument(
         "--per-font-dpi", type=int, default=40, help="held-out evaluation tokens per font and dpi"
     )
     parser.add_argument("--no-tesseract", action="store_true")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (1 on a busy machine)")
     args = parser.parse_args()
     if not installed():
         raise SystemExit("fonts missing: run `make fonts` (python -m training.fonts install)")
@@ -165,7 +167,7 @@ def main() -> None:
         dict(zip(LABELS, counts.tolist(), strict=True)),
         flush=True,
     )
-    net = train(data, valid, args.epochs, args.seed)
+    net = train(data, valid, args.epochs, args.seed, args.threads)
     onnx_path = args.out / "digits.onnx"
     export(net, onnx_path)
     meta = {
