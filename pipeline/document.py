@@ -11,6 +11,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -86,7 +87,7 @@ class Document:
         self.path = path
         self.format = fmt
         self.page_count = page_count
-        self._pdf_reader = None
+        self._pdf_reader: Any = None
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -128,7 +129,7 @@ class Document:
         except Image.DecompressionBombError as exc:
             raise FileTooLargeError(str(exc), reason="ภาพสแกนมีขนาดใหญ่ผิดปกติ กรุณาสแกนที่ 300 dpi") from exc
 
-    def _reader(self):  # type: ignore[no-untyped-def]
+    def _reader(self) -> Any:
         if self._pdf_reader is None:
             from pypdf import PdfReader
             from pypdf.errors import PdfReadError
@@ -227,7 +228,7 @@ def _fit(page: Page, max_dpi: float | None) -> Page:
     return Page(page.index, small, page.dpi * small.shape[1] / w)
 
 
-def _single_page_image(page) -> bytes | None:  # type: ignore[no-untyped-def]
+def _single_page_image(page: Any) -> bytes | None:
     """The bytes of the one JPEG/PNG-compatible image that makes up a scanned page, else None.
 
     Only DCT (JPEG) images are taken directly; other encodings are left to Poppler, which knows

@@ -129,7 +129,7 @@ def month_number(name: str) -> int | None:
     name = normalize_text(name).replace(" ", "")
     bare = name.replace(".", "")
     for index, (full, abbr) in enumerate(MONTHS, start=1):
-        if name == full or name == abbr or bare == abbr.replace(".", ""):
+        if name in (full, abbr) or bare == abbr.replace(".", ""):
             return index
     return None
 

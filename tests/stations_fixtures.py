@@ -54,7 +54,7 @@ def write_slowly(path: Path, data: bytes, pauses: list[float]) -> float:
     return time.monotonic()
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float, interval: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -63,12 +63,12 @@ def wait_for(predicate, timeout: float, interval: float = 0.1) -> bool:  # type:
     return bool(predicate())
 
 
-def intake_rows(app) -> list[IntakeFileRow]:  # type: ignore[no-untyped-def]
+def intake_rows(app) -> list[IntakeFileRow]:
     with app.db.session() as session:
         return list(session.scalars(select(IntakeFileRow).order_by(IntakeFileRow.id)))
 
 
-def letter_count(app) -> int:  # type: ignore[no-untyped-def]
+def letter_count(app) -> int:
     with app.db.session() as session:
         return session.scalar(select(func.count()).select_from(LetterRow)) or 0
 

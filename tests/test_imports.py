@@ -59,8 +59,9 @@ def test_register_missing_columns_and_xlsx(app, tmp_path: Path) -> None:  # type
     bad.write_text("เลข,เมื่อ\nลป 0017.5/1,2018-01-01\n", encoding="utf-8")
     with pytest.raises(RegisterImportError, match="ไม่พบคอลัมน์"), app.db.session() as session:
         import_register(session, bad)
-    from openpyxl import Workbook
     import datetime as dt
+
+    from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active

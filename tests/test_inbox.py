@@ -34,7 +34,7 @@ def test_receive_numbers_unique_under_eight_threads(app) -> None:  # type: ignor
                 for unit in ("amphoe-02", "amphoe-05"):
                     with app.db.session() as session:
                         inbox.receive(session, letter_id, unit, actor=threading.current_thread().name)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(ids[i::8],), name=f"clerk-{i}") for i in range(8)]

@@ -102,13 +102,13 @@ def test_a_file_written_slowly_is_not_taken_before_it_is_complete(station_app, t
     tif_data = distinct_copy(LETTERS / "12-bilevel-fax.tif", tmp_path / "src.tif", 2).read_bytes()
     claimed_at: dict[str, float] = {}
 
-    def noting(app, path: Path, station: str):  # type: ignore[no-untyped-def]
+    def noting(app, path: Path, station: str):
         claimed_at[path.name] = time.monotonic()  # the moment the intake starts on the claimed file
         return stations.plain_process(app, path, station)
 
     watcher = Watcher(station_app, folder, stable_seconds=0.8, workers=2, process=noting)
     with Running(watcher):
-        tif_done = {}
+        tif_done: dict[str, float] = {}
         tif_writer = threading.Thread(target=lambda: tif_done.setdefault(
             "at", write_slowly(folder / "front-desk" / "fax.tif", tif_data, [0.3] * 6)))
         tif_writer.start()
@@ -140,8 +140,8 @@ def test_two_watchers_on_one_folder_take_fifty_files_exactly_once(station_app, t
             os.replace(path, target)
             if i % 10 == 0:
                 time.sleep(0.2)
-        assert wait_for(lambda: len(files_under(folder / "done")) == 50 and not first.busy and not second.busy,
-                        200), len(files_under(folder / "done"))
+        finished = lambda: len(files_under(folder / "done")) == 50 and not first.busy and not second.busy  # noqa: E731
+        assert wait_for(finished, 200), len(files_under(folder / "done"))
 
     rows = intake_rows(station_app)
     assert len(rows) == 50
@@ -276,7 +276,8 @@ def test_status_json_counts_letters_queue_and_failures(station_app, tmp_path: Pa
     distinct_copy(LETTERS / "10-order.pdf", stuck / "reading.pdf", 31)
 
     env = {**os.environ, "SARABAN_HOME": str(station_app.settings.resolved_home)}
-    out = subprocess.run([str(Path(sys.executable).parent / "saraban"), "status", "--json", "--folder", str(folder)],
+    saraban = str(Path(sys.executable).parent / "saraban")
+    out = subprocess.run([saraban, "status", "--json", "--folder", str(folder)],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=True)
     data = json.loads(out.stdout)
     assert data["letters"] == 2

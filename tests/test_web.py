@@ -348,6 +348,8 @@ def test_returns_override_with_an_uploaded_attachment(client: TestClient, site: 
     assert "ส่งหนังสือถึง 2 หน่วยงานแล้ว" in client.get("/returns").text
     page = client.get(f"/letters/{held.letter_id}").text
     assert "เอกสารแนบที่ได้รับภายหลัง 1" in page
+    response = client.post(f"/returns/{return_id}/override", data={"csrf_token": csrf})  # no file chosen
+    assert response.status_code == 400 and "ข้อมูลไม่ครบ" in response.text
     link = client.get(f"/letters/{held.letter_id}/attachments/0").headers["location"]
     assert client.get(link).content == content
 

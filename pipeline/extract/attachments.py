@@ -55,7 +55,8 @@ def top_line(ink: np.ndarray) -> TopLine | None:
     h, w = ink.shape
     band = ink[: int(h * 0.2)]
     count, _l, stats, _c = cv2.connectedComponentsWithStats(band, connectivity=8)
-    comps = [tuple(int(v) for v in stats[i, :4]) for i in range(1, count) if stats[i, 4] >= 3]
+    comps = [(int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3]))
+             for i in range(1, count) if stats[i, 4] >= 3]
     # Ignore page edges and scanner borders.
     comps = [c for c in comps if c[2] < w * 0.5 and c[3] < h * 0.1 and c[0] > w * 0.02 and c[0] + c[2] < w * 0.98]
     if not comps:

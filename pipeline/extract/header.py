@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 from pipeline.extract.date import read_date
 from pipeline.models import SECRECIES, URGENCIES
 from pipeline.ocr.header import HeaderText
-from pipeline.thai import fold_spaces, normalize_text, strip_marks
+from pipeline.thai import fold_spaces, strip_marks, to_arabic_digits
 
 SUBJECT, ADDRESSEE, REFERENCES, ATTACHMENTS = "subject", "addressee", "references", "attachments"
 NUMBER, MEMO_UNIT, MEMO_DATE = "number", "memo_unit", "memo_date"
@@ -32,7 +32,7 @@ LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _STRIPPED_LABELS = [(name, strip_marks(form), form) for name, forms in LABELS for form in forms]
 _NUMBER_LABEL = re.compile(r"^\s*ท[\u0e34\u0e35]?[\u0e48\u0e49]?\s*(?=[ก-ฮ]{2}\s*[0-9๐-๙])")
 _DATE_LABEL = re.compile(r"^\s*ว[\u0e31]?นท[\u0e34\u0e35]?[\u0e48]?\s*")
-_ITEM = re.compile(r"^\s*([0-9๐-๙]{1,2})\s*[.)]\s*")
+_ITEM = re.compile(r"^\s*([0-9๐-๙]{1,2}|(?=\.\s))\s*[.)]\s*")  # "๑. …", or ". …" when OCR lost a thin "1"
 _NOT_LETTER_DATE = re.compile(r"เลขรับ|เวลา|ลงวันที่")
 
 
@@ -81,10 +81,11 @@ def _after_label(text: str, form: str) -> str:
 
 
 def _item(text: str) -> tuple[int | None, str]:
+    """(item number, text) of a list item; the number is 0 when OCR kept only its dot."""
     match = _ITEM.match(text)
     if match:
-        return int(normalize_text(match.group(1)).translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))), \
-            text[match.end():].strip()
+        digits = to_arabic_digits(match.group(1))
+        return (int(digits) if digits else 0), text[match.end():].strip()
     return None, text.strip()
 
 
@@ -111,13 +112,20 @@ class _Open:
     mark_indent: float | None = None  # where a list's `๒.` stands
     last: HeaderText | None = None  # the field's last line so far
 
-    def joiner(self) -> str:
-        """How a wrapped line joins the one before: a space, unless the break fell inside a phrase."""
-        return "" if self.last is not None and self.last.last_token_share > WRAP_INSIDE_PHRASE else " "
+    def joiner(self, following: str) -> str:
+        """How a wrapped line joins the one before: a space, unless the break fell inside a phrase.
+
+        Typists break at a space when one falls in the last third of the line, else between two
+        words, which fills the line to the margin. So a full line whose last token runs over more
+        than a third of it was broken inside a phrase. A parenthesis is always preceded by a space.
+        """
+        last = self.last
+        inside = last is not None and last.last_token_share > WRAP_INSIDE_PHRASE and last.fill >= FULL_LINE
+        return "" if inside and not following.startswith("(") else " "
 
 
-# A last token longer than this share of the line means the line was wrapped inside a phrase.
 WRAP_INSIDE_PHRASE = 0.35
+FULL_LINE = 0.94  # of the text column's width
 
 
 def _aligned(indent: float, target: float | None) -> bool:
@@ -222,7 +230,7 @@ def _continue_field(out: HeaderFields, field_: _Open, first: HeaderText) -> bool
     if name in (SUBJECT, ADDRESSEE):
         if not _aligned(first.indent, field_.text_indent):
             return False
-        setattr(out, name, f"{getattr(out, name)}{field_.joiner()}{first.text}")
+        setattr(out, name, f"{getattr(out, name)}{field_.joiner(first.text)}{first.text}")
         out.add_source(name, first)
         field_.last = first
         return True
@@ -234,7 +242,7 @@ def _continue_field(out: HeaderFields, field_: _Open, first: HeaderText) -> bool
             field_.text_indent = first.indent_of_token(1)
     elif number is None and items and _aligned(first.indent, field_.text_indent) \
             and not _ITEM_COMPLETE[name].search(items[-1]):
-        items[-1] = f"{items[-1]}{field_.joiner()}{item}"
+        items[-1] = f"{items[-1]}{field_.joiner(item)}{item}"
     else:
         return False
     out.add_source(name, first)

@@ -13,23 +13,26 @@ from __future__ import annotations
 import re
 
 from pipeline.models import LetterNumber
-from pipeline.thai import normalize_text, to_arabic_digits
+from pipeline.thai import normalize_text, strip_marks, to_arabic_digits
 
 # Two-letter codes of ministries and provinces that number letters. A read code outside the list
 # is still accepted (new agencies appear) but counts against the number's confidence.
-MINISTRY_CODES = frozenset(
-    "นร กห กค กต กก พม กษ คค ทส ดศ พน พณ มท ยธ รง วธ อว ศธ สธ อก สว สม ตผ".split()
-)
-PROVINCE_CODES = frozenset(
-    """กท กบ กจ กส กพ ขก จบ ฉช ชบ ชน ชย ชพ ชร ชม ตง ตร ตก นย นฐ นพ นม นศ นว นบ นธ นน บก บร ปท ปข ปจ ปน อย
-    พย พง พท พจ พล พบ พช พร ภก มค มห มส ยส ยล รอ รน รย รบ ลบ ลป ลพ ลย ศก สน สข สต สป สส สค สก สบ สห สท สพ
-    สฎ สร นค อจ อด อต อน อบ อท สฎ""".split()
-)
+MINISTRY_CODES = frozenset((
+    "นร", "กห", "กค", "กต", "กก", "พม", "กษ", "คค", "ทส", "ดศ", "พน", "พณ", "มท", "ยธ", "รง", "วธ", "อว", "ศธ",
+    "สธ", "อก", "สว", "สม", "ตผ",
+))
+PROVINCE_CODES = frozenset((
+    "กท", "กบ", "กจ", "กส", "กพ", "ขก", "จบ", "ฉช", "ชบ", "ชน", "ชย", "ชพ", "ชร", "ชม", "ตง", "ตร", "ตก", "นย",
+    "นฐ", "นพ", "นม", "นศ", "นว", "นบ", "นธ", "นน", "บก", "บร", "ปท", "ปข", "ปจ", "ปน", "อย", "พย", "พง", "พท",
+    "พจ", "พล", "พบ", "พช", "พร", "ภก", "มค", "มห", "มส", "ยส", "ยล", "รอ", "รน", "รย", "รบ", "ลบ", "ลป", "ลพ",
+    "ลย", "ศก", "สน", "สข", "สต", "สป", "สส", "สค", "สก", "สบ", "สห", "สท", "สพ", "สฎ", "สร", "นค", "อจ", "อด",
+    "อต", "อน", "อบ", "อท",
+))
 KNOWN_CODES = MINISTRY_CODES | PROVINCE_CODES
 
 _LABEL = re.compile(r"^\s*ที่\s*")
 _NUMBER = re.compile(
-    r"(?P<code>[ก-ฮ]{2})\s*"
+    r"(?P<code>[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]?[ก-ฮ])\s*"  # a stray mark on a code is OCR noise
     r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})\s*"
     r"/\s*(?P<circular>ว)?\s*(?P<serial>\d{1,6})?"
 )
@@ -47,7 +50,7 @@ def parse_number(text: str) -> LetterNumber | None:
     agency = re.sub(r"\s+", "", match.group("agency"))
     serial = match.group("serial")
     return LetterNumber(
-        code=match.group("code"),
+        code=strip_marks(match.group("code")),
         agency=agency,
         circular=bool(match.group("circular")),
         serial=int(serial) if serial else None,

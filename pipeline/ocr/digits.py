@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -17,9 +18,9 @@ from pipeline.thai import ARABIC_DIGITS, THAI_DIGITS
 
 # What Tesseract writes where a number is: digits, the punctuation inside numbers, and its usual
 # misreadings of the Thai digits it does not know.
-_TESSERACT_NUMERIC = set(THAI_DIGITS + ARABIC_DIGITS + "./,:-ฒ")
+_TESSERACT_NUMERIC = set(THAI_DIGITS + ARABIC_DIGITS + "./,:-ฒฆ")
 _GLYPH_NUMERIC = set(THAI_DIGITS + ARABIC_DIGITS + "./,:-")
-_TRIGGERS = set(THAI_DIGITS + ARABIC_DIGITS + "ฒ")
+_TRIGGERS = set(THAI_DIGITS + ARABIC_DIGITS + "ฒฆ")  # ๗ comes out as ฒ or ฆ
 REJECT = "?"
 
 
@@ -30,7 +31,7 @@ class Reread:
 
 
 @cache
-def _reader():  # type: ignore[no-untyped-def]
+def _reader() -> Any:
     try:
         from pipeline.ocr import glyphs
 
@@ -90,13 +91,26 @@ def merge(tesseract_text: str, glyph_chars: list[str]) -> str:
     return "".join(t)
 
 
+def token_span(columns: np.ndarray, x0: int, x1: int, gap: int) -> tuple[int, int]:
+    """The token's true extent: Tesseract's character boxes are approximate and can cut off a digit
+    at either end, so widen the box until a blank run as wide as a word space."""
+    w = len(columns)
+    left = max(0, min(x0, w - 1))
+    while left > 0 and columns[max(0, left - gap):left].any():
+        left -= 1
+    right = max(0, min(x1, w))
+    while right < w and columns[right:right + gap].any():
+        right += 1
+    return left, right
+
+
 def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad: int) -> tuple[str, float]:
     reader = _reader()
     if reader is None or token.box.w == 0 or not (set(token.text) & _TRIGGERS):
         return token.text, 1.0
-    h, w = ink.shape
-    x0, x1 = max(0, token.box.x - pad), min(w, token.box.right + pad)
-    region = ink[:, x0:x1]  # the full crop height: Tesseract's boxes can miss marks and dots
+    columns = ink.any(axis=0)
+    x0, x1 = token_span(columns, token.box.x, token.box.right, max(2, int(consonant_height * 0.3)))
+    region = ink[:, max(0, x0 - pad):x1 + pad]  # the full crop height: boxes can miss marks and dots
     glyphs = reader.read(region, consonant_height)
     chars = [g.char for g in glyphs]
     text = merge(token.text, chars)

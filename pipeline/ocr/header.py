@@ -137,55 +137,61 @@ def _scaled(crop: np.ndarray, factor: float) -> np.ndarray:
     return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One image to read and where it came from."""
+
+    crop: np.ndarray
+    box: Box
+    line: int = -1
+    indent: float = 0.0
+    fill: float = 0.0
+    segment: Segment | None = None  # a text segment (digits re-read); None for marks and titles
+    colour: str = ""
+
+    @property
+    def large(self) -> bool:
+        return self.segment is None
+
+
 def read_header(page: PreparedPage, *, past_paragraphs: int = 0, layout: Layout | None = None) -> Header:
     """Find and read the header of a prepared page 1."""
     layout = layout or find_lines(page.ink)
     ch = layout.consonant_height
-    labels = layout.labels
     chosen = header_lines(layout, page.dpi, past_paragraphs=past_paragraphs)
     pad = int(ch * 0.6)
     width = max(1, layout.text_right - layout.text_left)
 
-    jobs: list[tuple[np.ndarray, dict]] = []
+    line_jobs = [
+        _Job(_clean_crop(page, seg, layout.labels, pad), seg.box, li, (seg.box.x - layout.text_left) / ch,
+             (seg.box.right - layout.text_left) / width, seg)
+        for li, line in enumerate(chosen) for seg in line.segments
+    ]
+    mark_jobs: list[_Job] = []
     first_top = chosen[0].box.y if chosen else layout.page_height
-    for li, line in enumerate(chosen):
-        for seg in line.segments:
-            meta = {"box": seg.box, "line": li, "indent": (seg.box.x - layout.text_left) / ch,
-                    "fill": (seg.box.right - layout.text_left) / width, "large": False, "colour": "",
-                    "segment": seg}
-            jobs.append((_clean_crop(page, seg, labels, pad), meta))
     # Large text near the top: the memo title, urgency and secrecy marks printed in black.
     for line in layout.large_lines:
         if line.box.y < max(first_top, layout.page_height * 0.12) + ch * 4:
             factor = ch / max(1.0, line.segments[0].consonant_height)
-            for seg in line.segments:
-                meta = {"box": seg.box, "line": -1, "indent": 0.0, "fill": 0.0, "large": True, "colour": "",
-                        "segment": None}
-                jobs.append((_scaled(_crop(page, seg.box, pad), factor), meta))
+            mark_jobs.extend(_Job(_scaled(_crop(page, seg.box, pad), factor), seg.box) for seg in line.segments)
     # Red ink: urgency (top left) and secrecy (top and bottom centre), read from the red mask.
-    for box, crop in _red_regions(page, ch):
-        jobs.append((crop, {"box": box, "line": -1, "indent": 0.0, "fill": 0.0, "large": True, "colour": "red",
-                            "segment": None}))
+    mark_jobs.extend(_Job(crop, box, colour="red") for box, crop in _red_regions(page, ch))
 
-    line_jobs = [(crop, m) for crop, m in jobs if not m["large"]]
-    mark_jobs = [(crop, m) for crop, m in jobs if m["large"]]
     # Marks and titles are set large: scaled to text size and laid side by side as one extra line,
     # they are read in the same Tesseract run (a short large word alone in the block gets dropped).
-    mark_line, spans = _side_by_side([crop for crop, _m in mark_jobs], ch)
-    ocr_all = read_lines([crop for crop, _m in line_jobs] + ([mark_line] if mark_jobs else []))
-    mark_texts = _split_by_spans(ocr_all[-1], spans) if mark_jobs else []
-    jobs = line_jobs + mark_jobs
-    ocr: list[OcrLine] = ocr_all[: len(line_jobs)] + mark_texts
+    mark_line, spans = _side_by_side([job.crop for job in mark_jobs], ch)
+    ocr_all = read_lines([job.crop for job in line_jobs] + ([mark_line] if mark_jobs else []))
+    ocr: list[OcrLine] = ocr_all[: len(line_jobs)] + (_split_by_spans(ocr_all[-1], spans) if mark_jobs else [])
     texts: list[HeaderText] = []
-    for (crop, meta), line in zip(jobs, ocr, strict=True):
-        text, digit_confidence, token_indents = line.text, 1.0, ()
-        if meta["segment"] is not None:
-            reread = digits.reread(crop, line, ch)
+    for job, read in zip(line_jobs + mark_jobs, ocr, strict=True):
+        text, digit_confidence, token_indents = read.text, 1.0, tuple[float, ...]()
+        if job.segment is not None:
+            reread = digits.reread(job.crop, read, ch)
             text, digit_confidence = reread.text, reread.digit_confidence
-            crop_x = max(0, meta["box"].x - pad)
-            token_indents = tuple((crop_x + t.box.x - layout.text_left) / ch for t in line.tokens)
-        texts.append(HeaderText(text, meta["box"], meta["line"], meta["indent"], meta["fill"], line.confidence,
-                                meta["large"], meta["colour"], digit_confidence, token_indents, width / ch))
+            crop_x = max(0, job.box.x - pad)
+            token_indents = tuple((crop_x + t.box.x - layout.text_left) / ch for t in read.tokens)
+        texts.append(HeaderText(text, job.box, job.line, job.indent, job.fill, read.confidence, job.large,
+                                job.colour, digit_confidence, token_indents, width / ch))
     bottom = chosen[-1].box.bottom if chosen else int(layout.page_height * 0.4)
     crop_box = Box(0, 0, layout.page_width, min(layout.page_height, bottom + int(ch)))
     return Header(texts, layout, crop_box)

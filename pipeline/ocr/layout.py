@@ -8,6 +8,7 @@ memo's `ที่ …` and `วันที่ …`, become separate segments.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import cv2
@@ -81,7 +82,7 @@ def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> L
     h, w = ink.shape
     bottom = h if bottom is None else bottom
     region = ink[top:bottom]
-    count, labels, stats, _c = cv2.connectedComponentsWithStats(region, connectivity=8)
+    _count, labels, stats, _c = cv2.connectedComponentsWithStats(region, connectivity=8)
     stats = stats[1:]
     stats[:, cv2.CC_STAT_TOP] += top
     ch = consonant_height(stats)
@@ -118,12 +119,12 @@ def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, 
     # reach under it, but all of them cover most of the band.
     order = core_idx[np.argsort(ys[core_idx] + hs[core_idx] / 2)]
     rows: list[list[int]] = []
-    bands: list[tuple[float, float]] = []  # (top, bottom) of each row's core band
+    row_bands: list[tuple[float, float]] = []  # (top, bottom) of each row's core band
     for i in order:
         top, bottom = float(ys[i]), float(ys[i] + hs[i])
         best_row, best_overlap = -1, 0.0
         for r in range(max(0, len(rows) - 3), len(rows)):  # rows come in order: only recent ones can match
-            band_top, band_bottom = bands[r]
+            band_top, band_bottom = row_bands[r]
             overlap = min(bottom, band_bottom) - max(top, band_top)
             share = overlap / max(1.0, min(bottom - top, band_bottom - band_top))
             if share > best_overlap:
@@ -131,26 +132,26 @@ def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, 
         if best_row >= 0 and best_overlap >= 0.6:
             rows[best_row].append(int(i))
             members = rows[best_row]
-            bands[best_row] = (float(np.median([ys[j] for j in members])),
+            row_bands[best_row] = (float(np.median([ys[j] for j in members])),
                                float(np.median([ys[j] + hs[j] for j in members])))
         else:
             rows.append([int(i)])
-            bands.append((top, bottom))
+            row_bands.append((top, bottom))
     # Segments of consonant-sized components first; marks are given to segments afterwards.
-    bands: list[tuple[int, int, list[int]]] = []  # (core_top, baseline, members)
+    bands: list[tuple[int, int, list[int]]] = []  # (core_top, baseline, members) of each segment
     for members in rows:
         if len(members) < 2 and ws[members[0]] < ch * 0.6:
             continue
         base = int(np.median([ys[j] + hs[j] for j in members]))
         for seg in _split(members, xs, ws, ch):
-            bands.append((base - int(round(ch)), base, list(seg)))
+            bands.append((base - round(ch), base, list(seg)))
     owned: list[list[int]] = [list(b[2]) for b in bands]
     spans = np.array([[min(xs[j] for j in b[2]), max(xs[j] + ws[j] for j in b[2])] for b in bands]) \
         if bands else np.zeros((0, 2))
     for k in mark_idx:
         mx0, mx1, my0, my1 = xs[k], xs[k] + ws[k], ys[k], ys[k] + hs[k]
         best, best_cost = -1, 1.0
-        overlapping = np.flatnonzero((spans[:, 1] > mx0 - ch * 0.3) & (spans[:, 0] < mx1 + ch * 0.3)) \
+        overlapping: Iterable[int] = np.flatnonzero((spans[:, 1] > mx0 - ch * 0.3) & (spans[:, 0] < mx1 + ch * 0.3)) \
             if len(spans) else []
         for b in overlapping:
             core_top, base, _m = bands[b]

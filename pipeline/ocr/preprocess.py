@@ -147,9 +147,9 @@ def is_upside_down(ink_small: np.ndarray) -> bool:
 def prepare(page: Page, *, work_dpi: float = WORK_DPI) -> PreparedPage:
     """Upright, deskewed, light-flattened page at `work_dpi`."""
     if page.is_colour:
-        gray, red, blue = separate_inks(page.image)
+        gray, red, _blue = separate_inks(page.image)
     else:
-        gray, red, blue = page.image, None, None
+        gray, red = page.image, None
     flat = flatten_light(gray, page.dpi)
     small_scale = _ANALYSIS_DPI / page.dpi
     small = binarise(cv2.resize(flat, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA))

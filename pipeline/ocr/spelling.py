@@ -54,6 +54,13 @@ class Lexicon:
         return cls({k: sorted(v.items(), key=lambda kv: -kv[1]) for k, v in table.items()}, longest)
 
 
+@cache
+def _agency_codes() -> frozenset[str]:
+    from pipeline.extract.number import KNOWN_CODES
+
+    return KNOWN_CODES
+
+
 def _corpus_file(name: str) -> Path:
     import pythainlp.corpus
 
@@ -159,6 +166,8 @@ def correct(text: str, lexicon: Lexicon | None = None) -> str:
 
     def repl(match: re.Match[str]) -> str:
         start, end = match.span()
+        if _skeleton(match.group(0)) in _agency_codes():  # ลป, มท … before a number: codes, not words
+            return _skeleton(match.group(0))
         # Abbreviations (ก.บ.จ., พ.ศ., มี.ค.) are letters between dots, not words: leave them.
         if (end < len(text) and text[end] == ".") or (start > 0 and text[start - 1] == "."):
             return match.group(0)
