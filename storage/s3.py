@@ -3,20 +3,28 @@
 `SARABAN_STORAGE=s3://bucket` with `SARABAN_S3_ENDPOINT`, `SARABAN_S3_ACCESS_KEY`,
 `SARABAN_S3_SECRET_KEY`, `SARABAN_S3_SECURE` selects it (storage.objects.open_store).
 
-How an upload stays safe:
-- The same bytes twice make one object: a HEAD first; a key that already holds these bytes
-  (by the sha256 kept in its metadata) is not written again, so versioning keeps one version.
-- The sha256 is computed while the SDK reads the file. The read that would hand over the last
-  bytes fails if the hash is not the one announced, so the SDK never completes that upload
-  (a single PUT is not sent; a multipart upload is aborted): nothing half-written is visible.
-- A single-part upload also carries `x-amz-checksum-sha256`; the server refuses a body that
-  does not match it (BadDigest).
-- After the upload a HEAD checks size, our sha256 and the server's stored checksum.
+Every object carries our sha256 of its bytes (`x-amz-meta-saraban-sha256`) beside the caller's
+metadata (percent-encoded: S3 metadata is ASCII). How an upload stays safe:
+
+- A scan up to the part size (8 MiB) goes in one PUT, read once: the SDK would hold those bytes
+  in memory to sign them anyway.
+  - It carries `x-amz-checksum-sha256`: the server hashes the body as it arrives, refuses one that
+    does not match (BadDigest: nothing stored) and answers with the checksum it stored, which is
+    the verification. A server that does not answer with it is asked with a HEAD instead.
+  - We hash the bytes too; with the fingerprint known that runs beside the upload. Bytes that
+    are not the fingerprinted ones are refused, and taken back if a server kept them anyway.
+  - It is conditional (`If-None-Match: *`): the same bytes twice, from a retry or from two
+    stations at once, stay one object with one version. When the key is taken, a HEAD decides:
+    the same sha256 → the object is already there; other bytes → they replace it (versioning
+    keeps the old).
+- A larger scan streams part by part (memory bounded by the part size, whatever the file):
+  a HEAD first for idempotence, the sha256 computed while the SDK reads the file, and the read
+  that would hand over the last bytes fails when the hash is not the one announced, so the SDK
+  aborts the multipart upload rather than completing it. A HEAD verifies size and sha256 after.
+- Nothing half-written is ever visible: a PUT is all or nothing, an unfinished multipart upload
+  is no object (the SDK aborts it on any error).
 - Network failures raise StoreError (the Prefect archive task retries with backoff); a source
   file that cannot be read raises OSError (intake records the file as failed, untouched).
-
-Memory per upload is bounded by the part size (the SDK holds one part per request in memory),
-whatever the size of the scan.
 """
 
 from __future__ import annotations
@@ -29,12 +37,14 @@ import tempfile
 import threading
 import urllib.parse
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, cast
 
 import urllib3
 from minio import Minio
 from minio.error import S3Error
+from minio.helpers import ObjectWriteResult
 from minio.objectlockconfig import COMPLIANCE, DAYS, GOVERNANCE, ObjectLockConfig
 from minio.versioningconfig import ENABLED, VersioningConfig
 
@@ -107,6 +117,19 @@ class _ObjectReader:
         self.close()
 
 
+def _read_up_to(fh: BinaryIO, limit: int) -> bytes:
+    """At most `limit` bytes, reading again after a short read (a network share may give those)."""
+    data = fh.read(limit)
+    while len(data) < limit and (more := fh.read(limit - len(data))):
+        data += more
+    return data
+
+
+def _plain(metadata: dict[str, str] | None) -> dict[str, str]:
+    """Metadata as S3 gives it back: header names are case-insensitive, so lowercase."""
+    return {k.lower(): str(v) for k, v in (metadata or {}).items()}
+
+
 def _checksum_b64(sha256_hex: str) -> str:
     return base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")
 
@@ -129,6 +152,7 @@ class S3Store:
         self.parallel_parts = parallel_parts
         self._ready = False
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         return f"S3Store(s3://{self.bucket} at {self.endpoint})"
@@ -210,20 +234,92 @@ class S3Store:
     def put_file(self, key: str, path: Path, *, content_type: str = "application/octet-stream",
                  metadata: dict[str, str] | None = None, sha256: str | None = None) -> StoredObject:
         self.ensure_bucket()
-        existing = self.stat(key)
         size = path.stat().st_size
+        if size > self.part_size:
+            return self._put_parts(key, path, size, content_type, metadata, sha256)
+        # One part: the SDK would hold the part's bytes in memory to sign and send them anyway.
+        with path.open("rb") as fh:
+            data = _read_up_to(fh, size + 1)
+        if len(data) != size:
+            raise StoreError(f"{path} changed size while it was stored ({len(data)} != {size} bytes)")
+        return self._put_one_part(key, data, content_type, metadata, sha256, source=str(path))
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+                  metadata: dict[str, str] | None = None) -> StoredObject:
+        self.ensure_bucket()
+        if len(data) <= self.part_size:
+            return self._put_one_part(key, data, content_type, metadata, None, source=key)
+        with tempfile.TemporaryDirectory(prefix="saraban-put-") as tmp:
+            path = Path(tmp) / "object"
+            path.write_bytes(data)
+            return self.put_file(key, path, content_type=content_type, metadata=metadata,
+                                 sha256=hashlib.sha256(data).hexdigest())
+
+    def _put_one_part(self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None,
+                      sha256: str | None, *, source: str) -> StoredObject:
+        """One PUT, verified twice: the server checks the body against `x-amz-checksum-sha256` before it
+        keeps it (BadDigest otherwise) and answers with the checksum it stored; we hash the bytes too.
+        With the fingerprint known, our hash runs beside the upload (hashlib lets go of the GIL)."""
+        hashing = self._hasher().submit(hashlib.sha256, data) if sha256 else None
+        claimed = sha256 or hashlib.sha256(data).hexdigest()
+        stored: StoredObject | None = None
+        written: str | None = None  # the version this call wrote, if any
+        try:
+            stored, written = self._put_checked(key, data, content_type, metadata, claimed)
+        except S3Error as exc:
+            if exc.code != "BadDigest" or hashing is None:
+                raise
+        actual = hashing.result().hexdigest() if hashing else claimed
+        if actual != claimed:
+            if written is not None:  # a server that does not check checksums kept it: take it back
+                self._discard(key, written)
+            raise StoreError(f"{source} changed while it was stored: sha256 {actual} != {claimed}")
+        if stored is None:
+            raise StoreError(f"S3 at {self.endpoint} refused {key}: its body did not arrive intact (BadDigest)")
+        return stored
+
+    def _put_checked(self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None,
+                     sha256: str) -> tuple[StoredObject, str | None]:
+        headers = {"Content-Type": content_type, **self._headers(metadata, sha256),
+                   "x-amz-checksum-sha256": _checksum_b64(sha256)}
+        try:
+            try:
+                # Only if the key is free: the same bytes twice (a retry, two stations at once) stay one
+                # object with one version, without a HEAD before every upload.
+                result = self._put(key, data, {**headers, "If-None-Match": "*"})
+            except S3Error as exc:
+                if exc.code != "PreconditionFailed":
+                    raise
+                existing = self.stat(key)
+                if existing is not None and existing.sha256 == sha256 and existing.size == len(data):
+                    return existing, None
+                result = self._put(key, data, headers)  # new bytes under a key replace the old
+        except UNREACHABLE as exc:
+            raise StoreError(f"S3 at {self.endpoint} unreachable while storing {key}: {exc}") from exc
+        # The checksum the server answers with is the one it computed over what it stored.
+        confirmed = result.http_headers.get("x-amz-checksum-sha256") if result.http_headers else None
+        if confirmed == _checksum_b64(sha256):
+            return StoredObject(key, len(data), sha256, content_type, _plain(metadata)), result.version_id
+        # It did not say: look (a mismatch is removed there).
+        return self._verified(key, len(data), sha256, result.version_id), result.version_id
+
+    def _put(self, key: str, data: bytes, headers: dict[str, str]) -> ObjectWriteResult:
+        """One PUT with our own headers. The SDK's put_object turns any header it does not know
+        (If-None-Match) into user metadata; _put_object is the single request under it."""
+        return self.client._put_object(self.bucket, key, data, cast(dict, headers))
+
+    def _put_parts(self, key: str, path: Path, size: int, content_type: str, metadata: dict[str, str] | None,
+                   sha256: str | None) -> StoredObject:
+        """A large scan, streamed part by part; verified by a HEAD afterwards."""
+        existing = self.stat(key)
         if existing is not None:
             if sha256 is None:
                 sha256, size = sha256_of(path)
             if existing.sha256 == sha256 and existing.size == size:
-                return existing  # the same bytes again: one object, one version
-        if sha256 is None:
-            # The headers carry the sha256, so it is known before the first byte goes out.
+                return existing
+        if sha256 is None:  # the headers carry it, so it is known before the first byte goes out
             sha256, size = sha256_of(path)
-        headers = {META_PREFIX + k.lower(): v for k, v in encode_metadata(dict(metadata or {})).items()}
-        headers[META_PREFIX + SHA256_META] = sha256
-        if size <= self.part_size:  # one PUT: the server checks the body against this
-            headers["x-amz-checksum-sha256"] = _checksum_b64(sha256)
+        headers = self._headers(metadata, sha256)
         try:
             with path.open("rb") as fh:
                 result = self.client.put_object(
@@ -236,14 +332,17 @@ class S3Store:
             raise StoreError(f"S3 at {self.endpoint} unreachable while storing {key}: {exc}") from exc
         return self._verified(key, size, sha256, result.version_id)
 
-    def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
-                  metadata: dict[str, str] | None = None) -> StoredObject:
-        # Through a file, so small and large writes share one verified path.
-        with tempfile.TemporaryDirectory(prefix="saraban-put-") as tmp:
-            path = Path(tmp) / "object"
-            path.write_bytes(data)
-            return self.put_file(key, path, content_type=content_type, metadata=metadata,
-                                 sha256=hashlib.sha256(data).hexdigest())
+    def _hasher(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-sha256")
+            return self._pool
+
+    @staticmethod
+    def _headers(metadata: dict[str, str] | None, sha256: str) -> dict[str, str]:
+        headers = {META_PREFIX + k: v for k, v in encode_metadata(_plain(metadata)).items()}
+        headers[META_PREFIX + SHA256_META] = sha256
+        return headers
 
     def _verified(self, key: str, size: int, sha256: str, version_id: str | None) -> StoredObject:
         """Read back what the server says it keeps; a mismatch is removed and reported."""
