@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import threading
 import time
 import tracemalloc
 import urllib.parse
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -150,10 +152,12 @@ def test_put_bytes_and_keys_by_prefix(backend: Backend) -> None:
                                     "letters/2559/b/y.ocr.json"]
 
 
-@pytest.mark.parametrize("with_sha256", [True, False])
-def test_same_bytes_twice_make_one_object(backend: Backend, tmp_path: Path, with_sha256: bool) -> None:
+@pytest.mark.parametrize("with_sha256", [True, False], ids=["sha256-known", "sha256-unknown"])
+@pytest.mark.parametrize("size", [200_000, 3 * PART + 123], ids=["one-part", "multipart"])
+def test_same_bytes_twice_make_one_object(backend: Backend, tmp_path: Path, with_sha256: bool,
+                                          size: int) -> None:
     store = backend.store
-    path = scan_file(tmp_path / "in.tif", 200_000)
+    path = scan_file(tmp_path / "in.tif", size)
     digest = sha256(path)
     key = KEY.format(digest)
     first = store.put_file(key, path, metadata={"station": "ก"}, sha256=digest if with_sha256 else None)
@@ -164,6 +168,24 @@ def test_same_bytes_twice_make_one_object(backend: Backend, tmp_path: Path, with
     assert second == first  # the first stays as it is
     assert list(store.keys()) == [key]
     assert backend.versions(key) == 1
+
+
+def test_same_bytes_from_two_stations_at_once_make_one_object(backend: Backend, tmp_path: Path) -> None:
+    store = backend.store
+    path = scan_file(tmp_path / "in.pdf", 300_000)
+    digest = sha256(path)
+    key = KEY.format(digest)
+    start = threading.Barrier(4)
+
+    def put(_: int) -> str:
+        start.wait(timeout=10)
+        return store.put_file(key, path, content_type="application/pdf", sha256=digest).sha256
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(put, range(4))) == [digest] * 4
+    assert list(store.keys()) == [key]
+    assert backend.versions(key) == 1
+    assert store.get(key) == path.read_bytes()
 
 
 def test_new_bytes_under_a_key_replace_the_old(backend: Backend, tmp_path: Path) -> None:
