@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -95,6 +96,11 @@ def _error_pages(web: FastAPI) -> None:
     async def csrf_rejected(request: Request, _exc: Any) -> Response:
         return page(request, 403, "คำขอถูกปฏิเสธ",
                     "แบบฟอร์มหมดอายุหรือไม่ได้ส่งมาจากหน้านี้ (ไม่มีรหัสยืนยัน CSRF) กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง")
+
+    @web.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, _exc: Any) -> Response:
+        return page(request, 400, "ข้อมูลไม่ครบหรือไม่ถูกต้อง",
+                    "ข้อมูลที่ส่งมาไม่ครบหรือไม่ถูกต้อง (เช่น ไม่ได้เลือกแฟ้ม) กรุณากลับไปตรวจแล้วลองอีกครั้ง")
 
     @web.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

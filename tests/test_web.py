@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from review import create_app
-from review.auth import LoginLimiter
+from review.auth import LoginLimiter, UserError, add_user
 from saraban.app import App
 from storage import letters as stored_letters
 from storage.directory import import_directory
@@ -411,12 +411,19 @@ def test_user_add_command(tmp_path: Path) -> None:
                          env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert "เพิ่มผู้ใช้ somchai" in run.stdout
-    run = subprocess.run([*saraban, "clerk1", "--role", "clerk", "--password", "ยาวพอแล้ว123"],
-                         env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
-    assert run.returncode == 2 and "--unit" in run.stderr
     app = App.create(make_settings(tmp_path / "home"))
     with app.db.session() as session:
         [user] = session.scalars(select(UserRow))
         assert (user.username, user.role) == ("somchai", "operator")
         assert user.password_hash.startswith("$argon2id$")
+    # What `user add` refuses, each with a Thai reason (the command prints it and exits 2).
+    for username, password, role, unit, problem in (
+            ("clerk1", "ยาวพอแล้ว123", "clerk", None, "--unit"),
+            ("clerk1", "ยาวพอแล้ว123", "clerk", "no-such-unit", "ไม่พบหน่วยงาน"),
+            ("op2", "สั้น", "operator", None, "อย่างน้อย 8"),
+            ("op2", "ยาวพอแล้ว123", "superuser", None, "บทบาท"),
+            ("somchai", "ยาวพอแล้ว123", "operator", None, "มีผู้ใช้ชื่อ"),
+            ("op2", "ยาวพอแล้ว123", "operator", "amphoe-01", "เฉพาะผู้ใช้บทบาท clerk")):
+        with pytest.raises(UserError, match=problem), app.db.session() as session:
+            add_user(session, username, password, role, unit_id=unit)
     app.db.dispose()
