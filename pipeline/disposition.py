@@ -20,6 +20,7 @@ class Status(StrEnum):
     NEEDS_REVIEW = "needs_review"
     HELD = "held"  # in the returns queue
     RETURNED = "returned"
+    NOT_LETTER = "not_letter"  # an operator said so: kept, never routed
 
 
 # Flags that stop a letter from reaching inboxes without a person's decision.

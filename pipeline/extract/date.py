@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from pipeline.thai import MONTHS, be_year_to_ce, month_number, normalize_text, to_arabic_digits
+from pipeline.thai import MONTHS, be_year_to_ce, month_number, normalize_text, strip_marks, to_arabic_digits
 
 _FULL = [full for full, _abbr in MONTHS]
 _ABBR = [abbr for _full, abbr in MONTHS]
+_CHOICES = _FULL + _ABBR + [a.replace(".", "") for a in _ABBR]
+_KEYS = [strip_marks(c) for c in _CHOICES]
 _DATE = re.compile(
     r"(?P<day>\d{1,2})\s*(?P<month>[ก-๏.][ก-๏.\s]{1,14}?)\s*(?:พ\.?\s*ศ\.?\s*)?(?P<year>\d{4}|\d{2})(?!\d)"
 )
@@ -44,13 +46,20 @@ def match_month(word: str) -> tuple[int, float] | None:
         return exact, 1.0
     if not word:
         return None
-    choices = _FULL + _ABBR + [a.replace(".", "") for a in _ABBR]
-    best = process.extractOne(word, choices, scorer=fuzz.ratio)
-    if best is None or best[1] < 72:
+    # Compared without marks, which OCR adds and drops most (กุย. for ก.ย.); the score still
+    # counts how far the word as read is from the month with its marks.
+    key = strip_marks(word)
+    found = process.extract(key, _KEYS, scorer=fuzz.ratio, limit=6)
+    if not found or found[0][1] < 72:
         return None
-    index = best[2] % 12
-    # A dotted abbreviation misread by one mark is as good as the abbreviation.
-    return index + 1, best[1] / 100.0
+    # Without marks ม.ค. and มี.ค. look alike: among equal skeletons the marks as read decide.
+    top = found[0][1]
+    tied = [(s, fuzz.ratio(word, _CHOICES[i]), i) for _k, s, i in found if s == top]
+    score, exactness, index = max(tied)
+    confidence = max(0.5, min(score / 100.0, (100 + exactness) / 200))
+    if len({i % 12 for _s, _e, i in tied}) > 1:
+        confidence = min(confidence, 0.6)  # two months fit equally: a person must look
+    return index % 12 + 1, confidence
 
 
 def parse_date(text: str, *, earliest: int = EARLIEST_YEAR, latest: int = LATEST_YEAR) -> dt.date | None:

@@ -145,6 +145,10 @@ _ITEM_COMPLETE = {
 def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText], page_width: int = 2480) -> HeaderFields:
     """Fields from header lines (each a list of segments, left to right) and the large/red marks."""
     out = HeaderFields()
+    # Large and red marks first: they are the urgency/secrecy marks proper; text-sized lines
+    # above the number only fill in what the marks did not say.
+    for mark in marks:
+        _classify_mark(out, mark, page_width)
     current: _Open | None = None
     seen_number = False
     for line in lines:
@@ -180,8 +184,6 @@ def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText], page_wi
             continue
         current = None
         _date_or_mark(out, line, seen_number, page_width)
-    for mark in marks:
-        _classify_mark(out, mark, page_width)
     for name in (SUBJECT, ADDRESSEE):
         value = getattr(out, name)
         if value is not None:

@@ -22,6 +22,7 @@ _TESSERACT_NUMERIC = set(THAI_DIGITS + ARABIC_DIGITS + "./,:-ฒฆ")
 _GLYPH_NUMERIC = set(THAI_DIGITS + ARABIC_DIGITS + "./,:-")
 _TRIGGERS = set(THAI_DIGITS + ARABIC_DIGITS + "ฒฆ")  # ๗ comes out as ฒ or ฆ
 REJECT = "?"
+DISAGREEMENT_CONFIDENCE = 0.3
 
 
 @dataclass(frozen=True)
@@ -51,44 +52,44 @@ def _binary(crop: np.ndarray) -> np.ndarray:
     return ink
 
 
-def _numeric_suffix(chars: list[str], numeric: set[str]) -> int:
-    n = 0
-    for c in reversed(chars):
-        if c not in numeric and c != "ว":
-            break
-        n += 1
-    return n
-
-
-def _numeric_prefix(chars: list[str], numeric: set[str]) -> int:
-    n = 0
+def _runs(chars: list[str], numeric: set[str]) -> list[tuple[bool, list[str]]]:
+    """Alternating runs of numeric and other characters."""
+    runs: list[tuple[bool, list[str]]] = []
     for c in chars:
-        if c not in numeric:
-            break
-        n += 1
-    return n
+        kind = c in numeric or c == "ว"
+        if runs and runs[-1][0] == kind:
+            runs[-1][1].append(c)
+        else:
+            runs.append((kind, [c]))
+    return runs
 
 
-def merge(tesseract_text: str, glyph_chars: list[str]) -> str:
-    """Tesseract's token with its numeric run(s) replaced by the glyph model's reading.
+def merge(tesseract_text: str, glyph_chars: list[str]) -> str | None:
+    """Tesseract's token with its numeric runs replaced by the glyph model's reading, or None
+    when the two readings do not line up (the caller keeps Tesseract's text, as unsure).
 
     >>> merge("๐๐๑ฒ.๕/ว", list("๐๐๑๗.๕/ว"))
     '๐๐๑๗.๕/ว'
     >>> merge("พ.ศ.๒๕๒๑", ["?", ".", "?", ".", "๒", "๕", "๖", "๑"])
     'พ.ศ.๒๕๖๑'
+    >>> merge("2561", ["2", "5", "?"]) is None
+    True
     """
     if glyph_chars and REJECT not in glyph_chars:
         return "".join(glyph_chars)
-    t = list(tesseract_text)
-    g_suffix = _numeric_suffix(glyph_chars, _GLYPH_NUMERIC)
-    t_suffix = _numeric_suffix(t, _TESSERACT_NUMERIC)
-    if g_suffix and t_suffix:
-        t = t[: len(t) - t_suffix] + glyph_chars[len(glyph_chars) - g_suffix:]
-    g_prefix = _numeric_prefix(glyph_chars, _GLYPH_NUMERIC)
-    t_prefix = _numeric_prefix(t, _TESSERACT_NUMERIC)
-    if g_prefix and t_prefix and g_prefix < len(glyph_chars) - g_suffix:
-        t = glyph_chars[:g_prefix] + t[t_prefix:]
-    return "".join(t)
+    theirs = _runs(list(tesseract_text), _TESSERACT_NUMERIC)
+    ours = _runs(glyph_chars, _GLYPH_NUMERIC)
+    their_numeric = [i for i, (kind, _r) in enumerate(theirs) if kind]
+    our_numeric = [run for kind, run in ours if kind]
+    if not their_numeric:
+        return tesseract_text
+    if len(their_numeric) != len(our_numeric):
+        return None
+    for index, run in zip(their_numeric, our_numeric, strict=True):
+        if len(run) != len(theirs[index][1]):  # a digit lost or gained on one side
+            return None
+        theirs[index] = (True, run)
+    return "".join("".join(run) for _kind, run in theirs)
 
 
 def token_span(columns: np.ndarray, x0: int, x1: int, gap: int) -> tuple[int, int]:
@@ -112,8 +113,9 @@ def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad:
     x0, x1 = token_span(columns, token.box.x, token.box.right, max(2, int(consonant_height * 0.3)))
     region = ink[:, max(0, x0 - pad):x1 + pad]  # the full crop height: boxes can miss marks and dots
     glyphs = reader.read(region, consonant_height)
-    chars = [g.char for g in glyphs]
-    text = merge(token.text, chars)
+    text = merge(token.text, [g.char for g in glyphs])
+    if text is None:  # the two readings disagree on where the digits are: keep Tesseract's, unsure
+        return token.text, DISAGREEMENT_CONFIDENCE
     digit_conf = [g.confidence for g in glyphs if g.char != REJECT]
     return text, (min(digit_conf) if digit_conf else 1.0)
 
