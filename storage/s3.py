@@ -45,7 +45,7 @@ import urllib3
 from minio import Minio
 from minio.error import S3Error
 from minio.helpers import ObjectWriteResult
-from minio.objectlockconfig import COMPLIANCE, DAYS, GOVERNANCE, ObjectLockConfig
+from minio.objectlockconfig import COMPLIANCE, DAYS, GOVERNANCE, YEARS, ObjectLockConfig
 from minio.versioningconfig import ENABLED, VersioningConfig
 
 from storage.objects import StoredObject, StoreError, decode_metadata, encode_metadata, sha256_of
@@ -219,15 +219,20 @@ class S3Store:
             log.warning("bucket versioning not available", extra={"bucket": self.bucket, "code": exc.code})
 
     def _ensure_retention(self) -> None:
-        """Default retention on every new object. A bucket made without object lock cannot get it later."""
-        wanted = ObjectLockConfig(self.object_lock_mode, self.object_lock_days, DAYS)
+        """Default retention on every new object. A bucket made without object lock cannot get it
+        later. A retention already there is never weakened (an administrator may have made it
+        COMPLIANCE, or longer); a shorter one is lengthened."""
         try:
             current = self.client.get_object_lock_config(self.bucket)
         except S3Error as exc:
             raise StoreError(f"bucket {self.bucket} has no object lock (it must be created with it): "
                              f"use a new bucket for records with retention ({exc.code})") from exc
-        if (current.mode, current.duration, current.duration_unit) != (wanted.mode, wanted.duration, DAYS):
-            self.client.set_object_lock_config(self.bucket, wanted)
+        days = (current.duration or 0) * (365 if current.duration_unit == YEARS else 1)
+        weaker_mode = current.mode == GOVERNANCE and self.object_lock_mode == COMPLIANCE
+        if current.mode is None or weaker_mode or days < self.object_lock_days:
+            mode = COMPLIANCE if COMPLIANCE in (current.mode, self.object_lock_mode) else GOVERNANCE
+            self.client.set_object_lock_config(
+                self.bucket, ObjectLockConfig(mode, max(days, self.object_lock_days), DAYS))
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -275,7 +280,7 @@ class S3Store:
                 self._discard(key, written)
             raise StoreError(f"{source} changed while it was stored: sha256 {actual} != {claimed}")
         if stored is None:
-            raise StoreError(f"S3 at {self.endpoint} refused {key}: its body did not arrive intact (BadDigest)")
+            raise StoreError(f"S3 at {self.endpoint} refused {key}: the body arrived damaged (BadDigest)")
         return stored
 
     def _put_checked(self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None,

@@ -345,6 +345,32 @@ def test_s3_records_bucket_keeps_objects_under_retention(seaweed: SeaweedServer)
     assert store.get("letters/2568/x.pdf") == b"%PDF-1.4 record"
 
 
+def test_s3_retention_is_never_weakened(seaweed: SeaweedServer) -> None:  # noqa: F811
+    from minio.objectlockconfig import COMPLIANCE, DAYS, ObjectLockConfig
+
+    bucket = seaweed.new_bucket("kept")
+    client = seaweed.client()
+
+    def start(days: int) -> tuple[object, object, object]:  # a process starting with these settings
+        store = S3Store.from_options(bucket, object_lock_days=days, **seaweed.store_options())  # type: ignore[arg-type]
+        store.put_bytes(f"letters/{days}.json", b"{}")
+        config = client.get_object_lock_config(bucket)
+        return config.mode, config.duration, config.duration_unit
+
+    assert start(30) == ("GOVERNANCE", 30, "Days")
+    client.set_object_lock_config(bucket, ObjectLockConfig(COMPLIANCE, 400, DAYS))  # by an administrator
+    assert start(30) == ("COMPLIANCE", 400, "Days")
+    assert start(500) == ("COMPLIANCE", 500, "Days")
+
+
+def test_s3_retention_needs_a_bucket_made_with_object_lock(seaweed: SeaweedServer) -> None:  # noqa: F811
+    bucket = seaweed.new_bucket("plain")
+    S3Store.from_options(bucket, **seaweed.store_options()).put_bytes("a.json", b"{}")  # type: ignore[arg-type]
+    records = S3Store.from_options(bucket, object_lock_days=30, **seaweed.store_options())  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="object lock"):
+        records.put_bytes("b.json", b"{}")
+
+
 def test_s3_unreachable_raises_store_error(tmp_path: Path) -> None:
     from tests.s3_fixtures import free_ports
 
