@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.ocr.tesseract import OcrLine, OcrToken
-from pipeline.thai import ARABIC_DIGITS, THAI_DIGITS
+from pipeline.thai import ARABIC_DIGITS, MONTHS, THAI_DIGITS, strip_marks
 
 # What Tesseract writes where a number is: digits, the punctuation inside numbers, and its usual
 # misreadings of the Thai digits it does not know.
@@ -105,9 +105,18 @@ def token_span(columns: np.ndarray, x0: int, x1: int, gap: int) -> tuple[int, in
     return left, right
 
 
-def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad: int) -> tuple[str, float]:
+def _is_month(text: str) -> bool:
+    key = strip_marks(text).replace(".", "")
+    return any(key in (strip_marks(full), strip_marks(abbr).replace(".", "")) for full, abbr in MONTHS)
+
+
+def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad: int,
+                 *, beside_month: bool = False) -> tuple[str, float]:
+    """`beside_month`: the token stands next to a month name, where a day or a year is; Tesseract
+    sometimes reads such digits as letters (๑๖ as ออ), so they are re-read even without a digit."""
     reader = _reader()
-    if reader is None or token.box.w == 0 or not (set(token.text) & _TRIGGERS):
+    short = len(strip_marks(token.text)) <= 4
+    if reader is None or token.box.w == 0 or not (set(token.text) & _TRIGGERS or (beside_month and short)):
         return token.text, 1.0
     columns = ink.any(axis=0)
     x0, x1 = token_span(columns, token.box.x, token.box.right, max(2, int(consonant_height * 0.3)))
@@ -127,8 +136,10 @@ def reread(crop: np.ndarray, line: OcrLine, consonant_height: float) -> Reread:
     ink = _binary(crop)
     pad = max(2, int(consonant_height * 0.15))
     parts, confidences = [], []
-    for token in line.tokens:
-        text, conf = reread_token(ink, token, consonant_height, pad)
+    months = [_is_month(t.text) for t in line.tokens]
+    for i, token in enumerate(line.tokens):
+        beside_month = (i > 0 and months[i - 1]) or (i + 1 < len(months) and months[i + 1])
+        text, conf = reread_token(ink, token, consonant_height, pad, beside_month=beside_month)
         parts.append(text)
         confidences.append(conf)
     return Reread(" ".join(parts), min(confidences))
