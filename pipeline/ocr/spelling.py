@@ -14,9 +14,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
 
 _MARKS = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
 _MARK_SET = frozenset(_MARKS)
@@ -28,6 +30,9 @@ ADD = 2.3
 UNKNOWN_CHAR = 3.5  # a base letter no dictionary word explains
 CORPUS_LOG10 = 7.3  # log10 of the corpus size: a word's cost is CORPUS_LOG10 − log10(count)
 FLOOR_FREQUENCY = 0.5  # log10 count of words in the lexicon without a count
+LETTER_EDIT = 3.5  # a letter dropped, added or misread (not just a mark)
+EDIT_MIN_LETTERS = 5  # only long words are corrected letter-wise: short ones have too many neighbours
+EDIT_MIN_LOG_FREQUENCY = 1.5  # and only towards words common enough to be likely
 
 
 def _skeleton(text: str) -> str:
@@ -39,6 +44,9 @@ def _skeleton(text: str) -> str:
 class Lexicon:
     by_skeleton: dict[str, list[tuple[str, float]]]  # skeleton → [(word, log10 frequency)]
     max_length: int
+    # A skeleton with one letter deleted → the common skeletons it comes from (long words only):
+    # finds words OCR misread by one letter (ติตตาม → ติดตาม, ปบัติ → ปฏิบัติ).
+    near: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, words: Iterable[tuple[str, float]]) -> Lexicon:
@@ -51,7 +59,25 @@ class Lexicon:
             entry = table.setdefault(skeleton, {})
             entry[word] = max(entry.get(word, -math.inf), log_freq)
             longest = max(longest, len(skeleton))
-        return cls({k: sorted(v.items(), key=lambda kv: -kv[1]) for k, v in table.items()}, longest)
+        near: dict[str, list[str]] = {}
+        for skeleton, entry in table.items():
+            if len(skeleton) >= EDIT_MIN_LETTERS and max(entry.values()) >= EDIT_MIN_LOG_FREQUENCY:
+                for i in range(len(skeleton)):
+                    near.setdefault(skeleton[:i] + skeleton[i + 1:], []).append(skeleton)
+        return cls({k: sorted(v.items(), key=lambda kv: -kv[1]) for k, v in table.items()}, longest, near)
+
+    def one_letter_off(self, skeleton: str) -> set[str]:
+        """Known skeletons one letter away (a letter dropped, added or changed by OCR)."""
+        if len(skeleton) < EDIT_MIN_LETTERS - 1:
+            return set()
+        found = set(self.near.get(skeleton, ()))  # OCR dropped a letter
+        for i in range(len(skeleton)):
+            shorter = skeleton[:i] + skeleton[i + 1:]
+            if len(shorter) >= EDIT_MIN_LETTERS and shorter in self.by_skeleton:
+                found.add(shorter)  # OCR added a letter
+            found.update(s for s in self.near.get(shorter, ()) if len(s) == len(skeleton))  # changed one
+        found.discard(skeleton)
+        return found
 
 
 @cache
@@ -112,8 +138,12 @@ def channel_cost(read: str, word: str) -> float:
     return cost
 
 
-def correct_run(run: str, lexicon: Lexicon) -> str:
-    """The most likely printed text for one Thai run (no spaces, no digits)."""
+def correct_run(run: str, lexicon: Lexicon, *, letter_edits: bool = False) -> str:
+    """The most likely printed text for one Thai run (no spaces, no digits).
+
+    `letter_edits`: also consider words one letter away. Only for text OCR itself was unsure of:
+    proper names the lexicon lacks would otherwise be "corrected" into common words.
+    """
     letters = _marks_by_letter(run)
     n = len(letters)
     if n == 0:
@@ -132,15 +162,20 @@ def correct_run(run: str, lexicon: Lexicon) -> str:
             best[i + 1] = best[i] + UNKNOWN_CHAR
             back[i + 1] = (i, read_parts[i])
         for j in range(i + 1, min(n, i + lexicon.max_length) + 1):
-            candidates = lexicon.by_skeleton.get(skeleton[i:j])
-            if not candidates:
-                continue
+            span = skeleton[i:j]
             read = "".join(read_parts[i:j])
-            for word, log_freq in candidates[:8]:
+            for word, log_freq in (lexicon.by_skeleton.get(span) or [])[:8]:
                 score = best[i] + (CORPUS_LOG10 - log_freq) + channel_cost(read, word)
                 if score < best[j]:
                     best[j] = score
                     back[j] = (i, word)
+            for other in lexicon.one_letter_off(span) if letter_edits and j - i >= EDIT_MIN_LETTERS - 1 else ():
+                for word, log_freq in lexicon.by_skeleton[other][:3]:
+                    edit = LETTER_EDIT + DROP * max(0, Levenshtein.distance(read, word) - 1) * 0.5
+                    score = best[i] + (CORPUS_LOG10 - log_freq) + edit
+                    if score < best[j]:
+                        best[j] = score
+                        back[j] = (i, word)
     pieces: list[str] = []
     j = n
     while j > 0:
@@ -150,7 +185,7 @@ def correct_run(run: str, lexicon: Lexicon) -> str:
     return "".join(reversed(pieces))
 
 
-def correct(text: str, lexicon: Lexicon | None = None) -> str:
+def correct(text: str, lexicon: Lexicon | None = None, *, letter_edits: bool = False) -> str:
     """`text` with each Thai run replaced by its most likely printed form; the rest untouched.
 
     >>> correct("สิงที่ส่งมาด้วย")
@@ -171,7 +206,7 @@ def correct(text: str, lexicon: Lexicon | None = None) -> str:
         # Abbreviations (ก.บ.จ., พ.ศ., มี.ค.) are letters between dots, not words: leave them.
         if (end < len(text) and text[end] == ".") or (start > 0 and text[start - 1] == "."):
             return match.group(0)
-        return correct_run(match.group(0), lexicon)
+        return correct_run(match.group(0), lexicon, letter_edits=letter_edits)
 
     # Thai sets a space before an opening parenthesis; OCR often loses it.
     return re.sub(r"([ก-๙])\(", r"\1 (", _THAI_RUN.sub(repl, text))

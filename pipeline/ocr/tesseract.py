@@ -24,6 +24,7 @@ from pipeline.ocr.spelling import correct
 from pipeline.thai import normalize_text
 
 LANG = "tha"
+UNSURE = 0.6  # a token read with less confidence may have a wrong letter, not only a wrong mark
 TIMEOUT_SECONDS = 60
 
 
@@ -204,8 +205,9 @@ def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm:
                 conf = min(c.conf for c in members)
             else:
                 box, conf = Box(0, 0, 0, 0), 0.0
-            # Where OCR text enters: normalised, and the marks Tesseract drops restored.
-            tokens.append(OcrToken(correct(normalize_text(word)), box, conf))
+            # Where OCR text enters: normalised, and the marks Tesseract drops restored (letters too,
+            # where Tesseract itself was unsure).
+            tokens.append(OcrToken(correct(normalize_text(word), letter_edits=conf < UNSURE), box, conf))
         best[slot] = (weight, tokens)
     result: list[list[OcrToken]] = [best[i][1] if i in best else [] for i in range(len(crops))]
     if lang == LANG:
