@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pipeline.confidence import uncertain_fields
 from pipeline.models import DocumentKind, Flag, Letter
 from pipeline.route import Resolution
 from pipeline.validate import Validation
@@ -47,8 +48,12 @@ def dispose(letter: Letter, validation: Validation, resolution: Resolution | Non
         if flag not in flags:
             flags.append(flag)
 
+    uncertain = set(uncertain_fields(letter))
+    if resolution is not None and resolution.confirms_addressee:
+        uncertain.discard("addressee")
     for flag in letter.review_reasons:
-        add(flag)
+        if flag is not Flag.LOW_CONFIDENCE or uncertain:
+            add(flag)
     for flag in validation.flags:
         add(flag)
     recipients = sorted((resolution.units if resolution else set()) - {sender_unit})

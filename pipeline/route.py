@@ -17,6 +17,7 @@ from pipeline.thai import normalize_text, strip_marks
 
 # Fuzzy acceptance, tuned on the samples and bench/accuracy.py (docs/benchmarks.md).
 MATCH_THRESHOLD = 86.0
+CONFIRMING_SCORE = 92.0
 AMBIGUITY_MARGIN = 3.0
 
 
@@ -68,10 +69,17 @@ class Resolution:
     matched: list[tuple[str, str, str]] = field(default_factory=list)  # (text part, kind, id)
     unresolved: list[str] = field(default_factory=list)
     ambiguous: list[tuple[str, list[str]]] = field(default_factory=list)  # (part, candidate unit/group ids)
+    weakest: float = 100.0  # the lowest match score among the phrases taken
 
     @property
     def complete(self) -> bool:
         return bool(self.units) and not self.unresolved and not self.ambiguous
+
+    @property
+    def confirms_addressee(self) -> bool:
+        """Every part of the addressee named something in the directory, closely: the text is
+        then as good as confirmed, whatever OCR's own confidence in it."""
+        return self.complete and self.weakest >= CONFIRMING_SCORE
 
 
 def _key(text: str) -> str:
@@ -183,6 +191,7 @@ def _resolve_text(text: str, directory: Directory, result: Resolution, *, strict
             continue
         kind, ident = match.targets[0]
         _take(result, directory, part, kind, ident)
+        result.weakest = min(result.weakest, match.score)
 
 
 def _resolve_span(key: str, directory: Directory, result: Resolution, *, record_failure: bool) -> None:
@@ -196,6 +205,7 @@ def _resolve_span(key: str, directory: Directory, result: Resolution, *, record_
         return
     kind, ident = match.targets[0]
     _take(result, directory, key, kind, ident)
+    result.weakest = min(result.weakest, match.score)
 
 
 def _take(result: Resolution, directory: Directory, text: str, kind: str, ident: str) -> None:
