@@ -7,13 +7,15 @@ The scans are random bytes (a scan is compressed image data: incompressible), on
 
 Baseline, in the same run and on the same connection pool: `Minio.fput_object` of each file to a
 fresh key, with the same content type and metadata. Ours: `S3Store.put_file` as intake calls it
-(the sha256 known from the fingerprint), which adds our sha256 of the bytes, the conditional PUT
-that keeps it idempotent (`If-None-Match`), and the server-checked `x-amz-checksum-sha256` that
-verifies it; and `put_file` without the sha256 (the store hashes first), as for a converted PDF.
+(the sha256 known from the fingerprint), which adds the conditional PUT that keeps it idempotent
+(`If-None-Match`) and the `x-amz-checksum-sha256` the server hashes the body against, whose
+stored value verifies it; and `put_file` without the sha256 (the store hashes the bytes first),
+as for a PDF made from an image scan.
 Also the same bytes again (the conditional PUT refused, a HEAD): what a retry costs per object.
-Uploads are interleaved scan by scan, the order alternating, so the shared machine's noise falls
-on both alike. Figures: per-scan median over all rounds, the median round's total, and the
-overhead = our median / baseline median - 1 (target ≤ 15%).
+Uploads are interleaved scan by scan, in a fresh random order each time, so the shared machine's
+noise (and the server's work after a write) falls on all alike. Figures: per-scan median over all
+rounds (and the 90th percentile), the median round's total, and the overhead = our median /
+baseline median - 1 (target ≤ 15%).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import random
 import shutil
 import statistics
 import tempfile
@@ -86,16 +89,20 @@ def measure(options: dict[str, object], scans: list[tuple[Path, str]], rounds: i
         known(f"warm/known/{path.name}", path, sha)
     kinds: list[tuple[str, Callable[[str, Path, str], None]]] = [
         ("baseline", baseline), ("known", known), ("unknown", unknown)]
+    order = random.Random(5)
     times: dict[str, list[float]] = {"baseline": [], "known": [], "unknown": [], "again": []}
     totals: dict[str, list[float]] = {name: [] for name in times}
     for r in range(rounds):
         spent: dict[str, list[float]] = {name: [] for name in times}
-        for i, (path, sha) in enumerate(scans):
-            for name, put in kinds if (i + r) % 2 == 0 else kinds[::-1]:
+        for path, sha in scans:
+            # A fresh order per scan: each kind follows each other kind as often (the server's
+            # work after a write spills into whatever comes next).
+            for name, put in order.sample(kinds, len(kinds)):
                 start = time.perf_counter()
                 put(f"r{r}/{name}/{path.name}", path, sha)
                 spent[name].append(time.perf_counter() - start)
-            start = time.perf_counter()  # the same bytes again: refused by the server, nothing written
+        for path, sha in scans:  # the same bytes again: refused by the server, nothing written
+            start = time.perf_counter()
             known(f"r{r}/known/{path.name}", path, sha)
             spent["again"].append(time.perf_counter() - start)
         for name, values in spent.items():
@@ -113,16 +120,17 @@ def measure(options: dict[str, object], scans: list[tuple[Path, str]], rounds: i
 def report(results: dict[str, list[float]], count: int, size_mb: float, rounds: int) -> bool:
     base = statistics.median(results["baseline_times"])
     print(f"\nstorage: {count} × {size_mb:g} MB scans, SeaweedFS on loopback, {rounds} rounds interleaved")
-    print(f"{'':42} {'median ms/scan':>15} {'median round s':>15} {'overhead':>9}")
+    print(f"{'':42} {'median ms':>10} {'p90 ms':>8} {'median round s':>15} {'overhead':>9}")
     rows = [("fput_object loop (baseline)", "baseline"),
             ("S3Store.put_file, sha256 known (intake)", "known"),
             ("S3Store.put_file, sha256 unknown", "unknown"),
             ("same bytes again (nothing written)", "again")]
     for label, name in rows:
-        median = statistics.median(results[f"{name}_times"])
+        values = results[f"{name}_times"]
+        median, p90 = statistics.median(values), statistics.quantiles(values, n=10)[-1]
         total = statistics.median(results[f"{name}_totals"])
         overhead = "—" if name in ("baseline", "again") else f"{median / base - 1:+.1%}"
-        print(f"{label:42} {median * 1000:15.1f} {total:15.2f} {overhead:>9}")
+        print(f"{label:42} {median * 1000:10.1f} {p90 * 1000:8.1f} {total:15.2f} {overhead:>9}")
     known = statistics.median(results["known_times"]) / base - 1
     met = known <= TARGET_OVERHEAD
     print(f"\noverhead as intake stores a scan: {known:+.1%} (target ≤ {TARGET_OVERHEAD:.0%}): "

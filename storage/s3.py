@@ -8,11 +8,12 @@ metadata (percent-encoded: S3 metadata is ASCII). How an upload stays safe:
 
 - A scan up to the part size (8 MiB) goes in one PUT, read once: the SDK would hold those bytes
   in memory to sign them anyway.
-  - It carries `x-amz-checksum-sha256`: the server hashes the body as it arrives, refuses one that
-    does not match (BadDigest: nothing stored) and answers with the checksum it stored, which is
-    the verification. A server that does not answer with it is asked with a HEAD instead.
-  - We hash the bytes too; with the fingerprint known that runs beside the upload. Bytes that
-    are not the fingerprinted ones are refused, and taken back if a server kept them anyway.
+  - It carries the sha256 as `x-amz-checksum-sha256`: the server hashes the body as it arrives,
+    refuses one that does not match (BadDigest: nothing stored) and answers with the checksum it
+    stored, which is the verification. The sha256 is the caller's when given (intake's
+    fingerprint: the file was hashed once already), else ours, hashed from the bytes read.
+  - A server that does not answer with the checksum: we hash the bytes, take back an upload that
+    is not the fingerprinted bytes, and verify the rest with a HEAD.
   - It is conditional (`If-None-Match: *`): the same bytes twice, from a retry or from two
     stations at once, stay one object with one version. When the key is taken, a HEAD decides:
     the same sha256 → the object is already there; other bytes → they replace it (versioning
@@ -37,7 +38,6 @@ import tempfile
 import threading
 import urllib.parse
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -117,11 +117,14 @@ class _ObjectReader:
         self.close()
 
 
-def _read_up_to(fh: BinaryIO, limit: int) -> bytes:
-    """At most `limit` bytes, reading again after a short read (a network share may give those)."""
-    data = fh.read(limit)
-    while len(data) < limit and (more := fh.read(limit - len(data))):
+def _read_exactly(fh: BinaryIO, size: int, path: Path) -> bytes:
+    """The whole file, which must be `size` bytes; reads again after a short read (a network
+    share may give those)."""
+    data = fh.read(size)
+    while len(data) < size and (more := fh.read(size - len(data))):
         data += more
+    if len(data) != size or fh.read(1):
+        raise StoreError(f"{path} changed size while it was stored (not {size} bytes)")
     return data
 
 
@@ -152,7 +155,6 @@ class S3Store:
         self.parallel_parts = parallel_parts
         self._ready = False
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         return f"S3Store(s3://{self.bucket} at {self.endpoint})"
@@ -244,9 +246,7 @@ class S3Store:
             return self._put_parts(key, path, size, content_type, metadata, sha256)
         # One part: the SDK would hold the part's bytes in memory to sign and send them anyway.
         with path.open("rb") as fh:
-            data = _read_up_to(fh, size + 1)
-        if len(data) != size:
-            raise StoreError(f"{path} changed size while it was stored ({len(data)} != {size} bytes)")
+            data = _read_exactly(fh, size, path)
         return self._put_one_part(key, data, content_type, metadata, sha256, source=str(path))
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
@@ -262,51 +262,49 @@ class S3Store:
 
     def _put_one_part(self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None,
                       sha256: str | None, *, source: str) -> StoredObject:
-        """One PUT, verified twice: the server checks the body against `x-amz-checksum-sha256` before it
-        keeps it (BadDigest otherwise) and answers with the checksum it stored; we hash the bytes too.
-        With the fingerprint known, our hash runs beside the upload (hashlib lets go of the GIL)."""
-        hashing = self._hasher().submit(hashlib.sha256, data) if sha256 else None
+        """One conditional PUT carrying the sha256 as `x-amz-checksum-sha256`: the server hashes the
+        body as it arrives, refuses one that does not match (BadDigest: nothing stored) and answers
+        with the checksum it stored. With the fingerprint given, that is the check of these bytes
+        (intake hashed the file once already); without it, we hash them here first."""
         claimed = sha256 or hashlib.sha256(data).hexdigest()
-        stored: StoredObject | None = None
-        written: str | None = None  # the version this call wrote, if any
+        headers = {"Content-Type": content_type, **self._headers(metadata, claimed),
+                   "x-amz-checksum-sha256": _checksum_b64(claimed)}
         try:
-            stored, written = self._put_checked(key, data, content_type, metadata, claimed)
+            result = self._put_if_absent(key, data, headers, claimed)
         except S3Error as exc:
-            if exc.code != "BadDigest" or hashing is None:
+            if exc.code != "BadDigest":
                 raise
-        actual = hashing.result().hexdigest() if hashing else claimed
-        if actual != claimed:
-            if written is not None:  # a server that does not check checksums kept it: take it back
-                self._discard(key, written)
+            actual = hashlib.sha256(data).hexdigest()
+            problem = f"changed: sha256 {actual} != {claimed}" if actual != claimed else "arrived damaged"
+            raise StoreError(f"{source} was not stored, it {problem}") from exc
+        if isinstance(result, StoredObject):
+            return result  # the same bytes were there already
+        confirmed = result.http_headers.get("x-amz-checksum-sha256") if result.http_headers else None
+        if confirmed == _checksum_b64(claimed):
+            return StoredObject(key, len(data), claimed, content_type, _plain(metadata))
+        # A server that does not check checksums: check the bytes here, then look at what it keeps.
+        if sha256 is not None and (actual := hashlib.sha256(data).hexdigest()) != claimed:
+            self._discard(key, result.version_id)
             raise StoreError(f"{source} changed while it was stored: sha256 {actual} != {claimed}")
-        if stored is None:
-            raise StoreError(f"S3 at {self.endpoint} refused {key}: the body arrived damaged (BadDigest)")
-        return stored
+        return self._verified(key, len(data), claimed, result.version_id)
 
-    def _put_checked(self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None,
-                     sha256: str) -> tuple[StoredObject, str | None]:
-        headers = {"Content-Type": content_type, **self._headers(metadata, sha256),
-                   "x-amz-checksum-sha256": _checksum_b64(sha256)}
+    def _put_if_absent(self, key: str, data: bytes, headers: dict[str, str],
+                       sha256: str) -> ObjectWriteResult | StoredObject:
+        """Write only if the key is free (`If-None-Match: *`): the same bytes twice, from a retry or
+        two stations at once, stay one object with one version, without a HEAD before every upload.
+        A taken key: the object there when it holds these bytes, else these bytes replace it."""
         try:
             try:
-                # Only if the key is free: the same bytes twice (a retry, two stations at once) stay one
-                # object with one version, without a HEAD before every upload.
-                result = self._put(key, data, {**headers, "If-None-Match": "*"})
+                return self._put(key, data, {**headers, "If-None-Match": "*"})
             except S3Error as exc:
                 if exc.code != "PreconditionFailed":
                     raise
-                existing = self.stat(key)
-                if existing is not None and existing.sha256 == sha256 and existing.size == len(data):
-                    return existing, None
-                result = self._put(key, data, headers)  # new bytes under a key replace the old
+            existing = self.stat(key)
+            if existing is not None and existing.sha256 == sha256 and existing.size == len(data):
+                return existing
+            return self._put(key, data, headers)  # versioning keeps the old bytes
         except UNREACHABLE as exc:
             raise StoreError(f"S3 at {self.endpoint} unreachable while storing {key}: {exc}") from exc
-        # The checksum the server answers with is the one it computed over what it stored.
-        confirmed = result.http_headers.get("x-amz-checksum-sha256") if result.http_headers else None
-        if confirmed == _checksum_b64(sha256):
-            return StoredObject(key, len(data), sha256, content_type, _plain(metadata)), result.version_id
-        # It did not say: look (a mismatch is removed there).
-        return self._verified(key, len(data), sha256, result.version_id), result.version_id
 
     def _put(self, key: str, data: bytes, headers: dict[str, str]) -> ObjectWriteResult:
         """One PUT with our own headers. The SDK's put_object turns any header it does not know
@@ -336,12 +334,6 @@ class S3Store:
         except UNREACHABLE as exc:
             raise StoreError(f"S3 at {self.endpoint} unreachable while storing {key}: {exc}") from exc
         return self._verified(key, size, sha256, result.version_id)
-
-    def _hasher(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-sha256")
-            return self._pool
 
     @staticmethod
     def _headers(metadata: dict[str, str] | None, sha256: str) -> dict[str, str]:

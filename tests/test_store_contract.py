@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 import httpx
 import pytest
+from minio.helpers import ObjectWriteResult
 
 from storage.objects import LocalStore, ObjectStore, StoreError, open_store, verify_path_signature
 from storage.s3 import S3Store
@@ -369,6 +370,28 @@ def test_s3_retention_needs_a_bucket_made_with_object_lock(seaweed: SeaweedServe
     records = S3Store.from_options(bucket, object_lock_days=30, **seaweed.store_options())  # type: ignore[arg-type]
     with pytest.raises(StoreError, match="object lock"):
         records.put_bytes("b.json", b"{}")
+
+
+class UncheckedS3Store(S3Store):
+    """As against a server that ignores `x-amz-checksum-sha256`: the header is never sent."""
+
+    def _put(self, key: str, data: bytes, headers: dict[str, str]) -> ObjectWriteResult:
+        return super()._put(key, data, {k: v for k, v in headers.items() if k != "x-amz-checksum-sha256"})
+
+
+def test_s3_without_server_checksums_still_verifies(seaweed: SeaweedServer, tmp_path: Path) -> None:  # noqa: F811
+    bucket = seaweed.new_bucket("unchecked")
+    store = UncheckedS3Store.from_options(bucket, **seaweed.store_options())  # type: ignore[arg-type]
+    path = scan_file(tmp_path / "in.pdf", 300_000)
+    digest = sha256(path)
+    stored = store.put_file(KEY.format(digest), path, sha256=digest, metadata={"number": "ลป 0017.5/ว 12727"})
+    assert (stored.sha256, stored.metadata) == (digest, {"number": "ลป 0017.5/ว 12727"})
+
+    claimed = hashlib.sha256(b"the bytes that were fingerprinted").hexdigest()
+    with pytest.raises(StoreError, match="changed"):
+        store.put_file(KEY.format(claimed), path, sha256=claimed)
+    assert store.stat(KEY.format(claimed)) is None  # the server kept it; the store took it back
+    assert list(store.keys()) == [KEY.format(digest)]
 
 
 def test_s3_unreachable_raises_store_error(tmp_path: Path) -> None:
