@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ctypes
+import ctypes.util
 import datetime as dt
 import itertools
 import json
@@ -405,6 +407,27 @@ def safe_process(app: App, path: Path, station: str, *, batch: str | None = None
     except Exception as exc:  # a bug or an unexpected library error: this file fails, the rest go on
         log.exception("intake crashed", extra={"file": str(path), "stage": "intake"})
         return intake.fail(app, path, station, exc, batch=batch)
+    finally:
+        give_back_memory()
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _glibc()
+
+
+def give_back_memory() -> None:
+    """Hand freed heap back to the system after a letter: its page images are tens of MB each, and
+    glibc would otherwise keep them per thread, so a long-running watcher or backfill would look
+    as if it grew."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def plain_process(app: App, path: Path, station: str) -> IntakeResult:
