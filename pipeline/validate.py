@@ -27,7 +27,7 @@ ADOPT_REGISTER_SUBJECT = 90.0
 # Digits that scanners and OCR confuse (as Arabic digits; Thai ๔๕, ๗๓, ๖๐, ๖๒ … map onto them).
 CONFUSABLE: frozenset[frozenset[str]] = frozenset(
     frozenset(pair)
-    for pair in ("45", "65", "85", "95", "73", "60", "62", "89", "13", "37", "26", "06", "48", "17", "38", "56",
+    for pair in ("45", "65", "85", "95", "73", "60", "62", "89", "13", "37", "26", "06", "48", "17", "38", "56", "46",
                  "68", "08", "14", "35", "59", "02", "12", "79", "19")
 )
 

@@ -81,7 +81,7 @@ def read(fp: Fingerprint) -> Letter:
 
 def check(app: App, letter: Letter) -> Validation:
     """Register rules, and what the register confirms applied to the letter."""
-    with app.db.session() as session:
+    with app.db.session(read_only=True) as session:
         validation = validate(letter, SqlRegister(session), number_threshold=app.settings.review_threshold)
     settle(letter, validation)
     return validation

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from pipeline.extract.date import parse_date
@@ -78,41 +78,59 @@ def parse_register_date(value: object) -> dt.date | None:
     return parse_date(text)
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+HEADER_SEARCH_ROWS = 5  # exports often have a title row or two above the column names
+
+
+def _table(path: Path) -> list[list[object]]:
+    """All rows of the first sheet (XLSX) or of the CSV (UTF-8, or TIS-620 as Thai Windows saves it)."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
         sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [str(h or "").strip() for h in next(rows, [])]
-        names = [HEADER_ALIASES.get(normalize_text(h), h.lower()) for h in header]
-        for index, values in enumerate(rows, start=2):
-            if values is None or all(v in (None, "") for v in values):
-                continue
-            yield index, dict(zip(names, values, strict=False))
-        return
+        return [list(values) for values in sheet.iter_rows(values_only=True)]
     if suffix not in (".csv", ".txt"):
         raise RegisterImportError([f"ไม่รองรับแฟ้มชนิด {suffix or '(ไม่มีนามสกุล)'} ใช้ CSV หรือ XLSX"])
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, [])
-        names = [HEADER_ALIASES.get(normalize_text(h), h.strip().lower()) for h in header]
-        for index, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            yield index, dict(zip(names, values, strict=False))
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise RegisterImportError(["แฟ้มนี้ไม่ใช่ตาราง CSV (เป็นแฟ้มไบนารี)"])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp874")  # Excel on Thai Windows saves CSV in TIS-620
+    return [list(row) for row in csv.reader(text.splitlines())]
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+    table = _table(path)
+    header_at = 0
+    for i, row in enumerate(table[:HEADER_SEARCH_ROWS]):
+        names = {HEADER_ALIASES.get(normalize_text(str(h or "")), str(h or "").strip().lower()) for h in row}
+        if set(COLUMNS[:3]) <= names:
+            header_at = i
+            break
+    if not table:
+        return
+    names = [HEADER_ALIASES.get(normalize_text(str(h or "")), str(h or "").strip().lower()) for h in table[header_at]]
+    for index, values in enumerate(table[header_at + 1:], start=header_at + 2):
+        if not values or all(v in (None, "") or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        yield index, dict(zip(names, values, strict=False))
 
 
 def parse_register_file(path: Path) -> list[RegisterRecord]:
     """Every row checked; raises `RegisterImportError` listing all bad rows, else the records."""
     try:
         rows = list(_rows(path))
+    except RegisterImportError:
+        raise
     except (OSError, UnicodeDecodeError, csv.Error, KeyError, ValueError) as exc:
         raise RegisterImportError([f"อ่านแฟ้มไม่ได้: {exc}"]) from exc
     except Exception as exc:  # a damaged spreadsheet raises from deep inside openpyxl
         raise RegisterImportError([f"อ่านแฟ้มไม่ได้ (แฟ้มเสียหายหรือไม่ใช่ตาราง): {type(exc).__name__}"]) from exc
-    if rows and not set(COLUMNS[:3]) <= set(rows[0][1]):
+    if not rows:
+        raise RegisterImportError(["ไม่พบแถวข้อมูลในแฟ้ม (ต้องมีหัวตาราง number,date,subject,sender และอย่างน้อยหนึ่งแถว)"])
+    if not set(COLUMNS[:3]) <= set(rows[0][1]):
         missing = [c for c in COLUMNS[:3] if c not in rows[0][1]]
         raise RegisterImportError([f"ไม่พบคอลัมน์ {', '.join(missing)} (ต้องมี number,date,subject,sender)"])
     errors: list[str] = []
@@ -179,7 +197,8 @@ def import_register(session: Session, path: Path) -> tuple[int, int]:
 
 
 def _entry(row: RegisterEntryRow) -> RegisterEntry:
-    return RegisterEntry(LetterNumber(row.code, row.agency, row.circular, row.serial), row.date, row.subject, row.sender)
+    number = LetterNumber(row.code, row.agency, row.circular, row.serial)
+    return RegisterEntry(number, row.date, row.subject, row.sender)
 
 
 class SqlRegister:
@@ -204,7 +223,7 @@ class SqlRegister:
         from pipeline.validate import confusable_neighbours
 
         neighbours = confusable_neighbours(number)
-        query = query.where(RegisterEntryRow.number.in_(neighbours)) if neighbours else query.where(False)
+        query = query.where(RegisterEntryRow.number.in_(neighbours)) if neighbours else query.where(false())
         return [_entry(row) for row in self.session.scalars(query)]
 
     def received(self, number: LetterNumber, year: int | None) -> int | None:

@@ -58,6 +58,7 @@ class PostgresServer:
     def stop(self) -> None:
         subprocess.run([*_as_postgres_user(), str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
                         "stop"], capture_output=True)
+        shutil.rmtree(self.data.parent, ignore_errors=True)
 
 
 def start(_folder: Path | None = None) -> PostgresServer:

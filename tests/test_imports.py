@@ -158,13 +158,22 @@ _CP874 = "number,date,subject,sender\nลป 0017.5/4386,2018-02-14,การก
 _SEMICOLONS = "number;date;subject;sender\nลป 0017.5/4386;2018-02-14;การกำหนดมาตรฐาน;จังหวัดลำปาง\n".encode()
 
 
+def test_register_saved_by_thai_windows_excel(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "register.csv"
+    path.write_bytes(b"\xb7\xd0\xc0\xd2,,,\n" + _CP874)  # a title row above the header, TIS-620 throughout
+    with app.db.session() as session:
+        assert import_register(session, path) == (1, 0)
+        row = session.scalar(select(RegisterEntryRow))
+        assert row is not None and row.subject == "การกำหนดมาตรฐาน" and row.sender == "จังหวัดลำปาง"
+
+
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("register.csv", _CP874, "อ่านแฟ้มไม่ได้"),
-    ("register.csv", (SAMPLES / "letters" / "01-circular-groups.pdf").read_bytes()[:4096], "อ่านแฟ้มไม่ได้"),
+    ("register.csv", (SAMPLES / "letters" / "01-circular-groups.pdf").read_bytes()[:4096], "แฟ้มนี้ไม่ใช่ตาราง"),
     ("register.xlsx", b"PK\x03\x04 not really a workbook", "อ่านแฟ้มไม่ได้"),
     ("register.csv", _SEMICOLONS, "ไม่พบคอลัมน์"),
-    ("register.ods", b"PK\x03\x04", ""),
-], ids=["cp874-csv", "pdf-named-csv", "damaged-xlsx", "semicolon-csv", "ods"])
+    ("register.ods", b"PK\x03\x04", "ไม่รองรับแฟ้มชนิด .ods"),
+    ("register.csv", b"number,date,subject,sender\n", "ไม่พบแถวข้อมูล"),
+], ids=["pdf-named-csv", "damaged-xlsx", "semicolon-csv", "ods", "header-only"])
 def test_register_unreadable_files_import_nothing(app, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                   name: str, content: bytes, message: str) -> None:
     with app.db.session() as session:
