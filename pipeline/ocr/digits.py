@@ -74,8 +74,14 @@ def merge(tesseract_text: str, glyph_chars: list[str]) -> str | None:
     'พ.ศ.๒๕๖๑'
     >>> merge("2561", ["2", "5", "?"]) is None
     True
+    >>> merge("1", ["ว"]) is None
+    True
     """
     if glyph_chars and REJECT not in glyph_chars:
+        # ว (a circular's mark) only ever follows the slash of a number; a lone ว where Tesseract saw
+        # a digit is our model mistaking a 1 for it.
+        if "ว" in glyph_chars and "ว" not in tesseract_text and "/" not in glyph_chars:
+            return None
         return "".join(glyph_chars)
     theirs = _runs(list(tesseract_text), _TESSERACT_NUMERIC)
     ours = _runs(glyph_chars, _GLYPH_NUMERIC)

@@ -137,6 +137,23 @@ def _scaled(crop: np.ndarray, factor: float) -> np.ndarray:
     return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
 
 
+ADDRESS_BLOCK_FROM = 0.58  # of the text width: the sender's address and a received stamp stand right of this
+
+
+def _in_address_block(segment: Segment, index: int, lines: list[Line], layout: Layout) -> bool:
+    """The sender's address at the top right (and a stamp there): never needed, so never read.
+
+    It lies right of the centre, above the second line that starts at the margin (the first is
+    `ที่ …`, the second `เรื่อง …`); the date, which starts at the centre, stays.
+    """
+    width = max(1, layout.text_right - layout.text_left)
+    if (segment.box.x - layout.text_left) / width < ADDRESS_BLOCK_FROM:
+        return False
+    margin = layout.consonant_height * 1.5
+    margin_lines = [i for i, line in enumerate(lines) if line.segments[0].box.x - layout.text_left < margin]
+    return len(margin_lines) < 2 or index < margin_lines[1]
+
+
 @dataclass(frozen=True)
 class _Job:
     """One image to read and where it came from."""
@@ -165,7 +182,7 @@ def read_header(page: PreparedPage, *, past_paragraphs: int = 0, layout: Layout 
     line_jobs = [
         _Job(_clean_crop(page, seg, layout.labels, pad), seg.box, li, (seg.box.x - layout.text_left) / ch,
              (seg.box.right - layout.text_left) / width, seg)
-        for li, line in enumerate(chosen) for seg in line.segments
+        for li, line in enumerate(chosen) for seg in line.segments if not _in_address_block(seg, li, chosen, layout)
     ]
     mark_jobs: list[_Job] = []
     first_top = chosen[0].box.y if chosen else layout.page_height
