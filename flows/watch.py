@@ -26,8 +26,7 @@ from prefect import flow, get_run_logger
 
 from flows.limits import ocr_slot
 from saraban.app import App, current_app
-from saraban.intake import IntakeResult
-from saraban.stations import Watcher, WatchStats, safe_process
+from saraban.stations import Watcher, WatchStats
 from saraban.status import write_state
 
 log = logging.getLogger("saraban.flows.watch")
@@ -94,12 +93,6 @@ def follow(watcher: Watcher, *, stop: threading.Event, polling: bool | None = No
     return watcher.stats
 
 
-def limited_process(app: App, path: Path, station: str) -> IntakeResult:
-    """One file's intake inside one slot of this machine's OCR limit."""
-    with ocr_slot():
-        return safe_process(app, path, station)
-
-
 class _StateWriter:
     def __init__(self, app: App, key: str) -> None:
         self.app, self.key, self.last = app, key, 0.0
@@ -119,7 +112,7 @@ def watch_folder(folder: str, stable_seconds: float | None = None, workers: int 
     logger = get_run_logger()
     app = current_app()
     watcher = Watcher(app, Path(folder), stable_seconds=stable_seconds, workers=workers or CORES,
-                      process=limited_process if limit_ocr else lambda a, p, s: safe_process(a, p, s))
+                      slot=ocr_slot if limit_ocr else contextlib.nullcontext)
     state = _StateWriter(app, f"{os.getpid()}-{watcher.owner}")
     logger.info("watching %s (stable after %ss, %d workers)", watcher.folder, watcher.stable_seconds,
                 workers or CORES)

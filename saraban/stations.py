@@ -33,8 +33,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -448,13 +450,15 @@ class Watcher:
 
     `notice()` (from file events) and `sweep()` (the full rescan) feed candidates; `tick()` claims the
     stable ones and hands them to a pool of `workers` threads (Tesseract runs as a subprocess, so
-    threads give real parallelism). Nothing a single file does can stop it.
+    threads give real parallelism), each file inside `slot()` (the machine's OCR limit, under
+    Prefect). Nothing a single file does can stop it.
     """
 
     def __init__(self, app: App, folder: Path, *, stable_seconds: float | None = None, workers: int = 1,
                  process: Process = plain_process, lease_seconds: float = LEASE_SECONDS,
                  incomplete_grace: float = INCOMPLETE_GRACE_SECONDS,
                  on_result: Callable[[Claim, IntakeResult], None] | None = None,
+                 slot: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.folder = folder.resolve()
@@ -466,6 +470,7 @@ class Watcher:
         self.lease_seconds = lease_seconds
         self.incomplete_grace = incomplete_grace
         self.on_result = on_result
+        self.slot = slot
         self.workers = max(1, workers)
         self.owner = uuid.uuid4().hex[:8]
         self.stability = Stability(self.stable_seconds, clock)
@@ -554,19 +559,21 @@ class Watcher:
         future.add_done_callback(self._futures.discard)
 
     def _take_in(self, taken: Claim) -> None:
+        recorded_ = False
         try:
-            try:
+            with self.slot():  # the file is in done/ before the slot is given back (that takes a moment)
                 result = self.process(self.app, taken.path, taken.station)
-            except Exception:  # even recording the failure failed (database down): give the file back
-                log.exception("intake could not record",
-                              extra={"file": str(taken.original), "stage": "record"})
-                self.stats.errors += 1
-                release(taken)
-                return
-            self._finish(taken, result)
+                recorded_ = True
+                self._finish(taken, result)
         except Exception:
             self.stats.errors += 1
-            log.exception("station file left in processing", extra={"file": str(taken.path), "stage": "move"})
+            if recorded_:  # recorded, not moved: a later watcher of this folder only moves it
+                log.exception("station file left in processing", extra={"file": str(taken.path), "stage": "move"})
+            else:  # no slot, or even recording a failure failed (database down): give the file back
+                log.exception("intake could not start or record",
+                              extra={"file": str(taken.original), "stage": "record"})
+                with contextlib.suppress(OSError):
+                    release(taken)
         finally:
             with self._lock:
                 self.in_flight.pop(taken.path, None)
