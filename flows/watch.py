@@ -27,7 +27,7 @@ from prefect import flow, get_run_logger
 from flows.limits import ocr_slot
 from saraban.app import App, current_app
 from saraban.stations import Watcher, WatchStats
-from saraban.status import write_state
+from saraban.status import clear_state, write_state
 
 log = logging.getLogger("saraban.flows.watch")
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,8 +124,8 @@ def watch_folder(folder: str, stable_seconds: float | None = None, workers: int 
             seconds = None if minutes is None else minutes * 60
             stats = follow(watcher, stop=stop, polling=polling, seconds=seconds, on_tick=state)
     finally:
-        state(watcher, force=True, finished=True)
         watcher.close()
+        clear_state(app, "watch", state.key)
     result = {"folder": str(watcher.folder), **dict(stats.outcomes), "claimed": stats.claimed,
               "recovered": stats.recovered, "lost_races": stats.lost_races}
     logger.info("watch of %s ended: %s", watcher.folder, result)

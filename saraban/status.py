@@ -39,6 +39,10 @@ def write_state(app: App, kind: str, key: str, data: dict[str, Any]) -> Path:
     return path
 
 
+def clear_state(app: App, kind: str, key: str) -> None:
+    (running_dir(app) / f"{kind}-{key}.json").unlink(missing_ok=True)
+
+
 def read_states(app: App, kind: str) -> list[dict[str, Any]]:
     """The state files of `kind` whose process still runs (same host: pid alive; else fresh enough)."""
     states = []
