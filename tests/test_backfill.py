@@ -152,7 +152,7 @@ def test_backfill_on_a_dask_local_cluster(station_app, tmp_path: Path, prefect_h
     scans = make_scans(folder, 4)
     try:
         result = backfill_flows.backfill_flow([str(folder)], station="archive", workers=2, engine="dask",
-                                              chunk_size=1)
+                                              chunk_size=1, part_size=2)  # two child flows on one cluster
     finally:
         current_app().db.dispose()
         current_app.cache_clear()
