@@ -23,6 +23,7 @@ _GLYPH_NUMERIC = set(THAI_DIGITS + ARABIC_DIGITS + "./,:-")
 _TRIGGERS = set(THAI_DIGITS + ARABIC_DIGITS + "ฒฆ")  # ๗ comes out as ฒ or ฆ
 REJECT = "?"
 DISAGREEMENT_CONFIDENCE = 0.3
+MIN_ALTERNATIVE = 0.05  # a second choice this likely is worth taking where the first cannot be
 
 
 @dataclass(frozen=True)
@@ -98,15 +99,16 @@ def merge(tesseract_text: str, glyph_chars: list[str]) -> str | None:
     return "".join("".join(run) for _kind, run in theirs)
 
 
-def token_span(columns: np.ndarray, x0: int, x1: int, gap: int) -> tuple[int, int]:
+def token_span(columns: np.ndarray, x0: int, x1: int, gap: int, lo: int = 0, hi: int | None = None) -> tuple[int, int]:
     """The token's true extent: Tesseract's character boxes are approximate and can cut off a digit
-    at either end, so widen the box until a blank run as wide as a word space."""
-    w = len(columns)
-    left = max(0, min(x0, w - 1))
-    while left > 0 and columns[max(0, left - gap):left].any():
+    at either end, so widen the box until a blank run as wide as a word space, but never into the
+    neighbouring tokens (between `lo` and `hi`)."""
+    w = len(columns) if hi is None else min(len(columns), hi)
+    left = max(lo, min(x0, w - 1))
+    while left > lo and columns[max(lo, left - gap):left].any():
         left -= 1
-    right = max(0, min(x1, w))
-    while right < w and columns[right:right + gap].any():
+    right = max(left, min(x1, w))
+    while right < w and columns[right:min(w, right + gap)].any():
         right += 1
     return left, right
 
@@ -116,23 +118,47 @@ def _is_month(text: str) -> bool:
     return any(key in (strip_marks(full), strip_marks(abbr).replace(".", "")) for full, abbr in MONTHS)
 
 
+# Words after which a number always follows (จำนวน ๑ ชุด, ครั้งที่ ๒, เขต ๑).
+_BEFORE_NUMBER = frozenset(strip_marks(w) for w in ("จำนวน", "ครั้งที่", "รุ่นที่", "ฉบับที่", "เขต", "ลงวันที่", "วันที่"))
+
+
 def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad: int,
-                 *, beside_month: bool = False) -> tuple[str, float]:
-    """`beside_month`: the token stands next to a month name, where a day or a year is; Tesseract
-    sometimes reads such digits as letters (๑๖ as ออ), so they are re-read even without a digit."""
+                 *, numeric_context: bool = False, bounds: tuple[int, int | None] = (0, None)) -> tuple[str, float]:
+    """`numeric_context`: the token stands where a number must be (beside a month name, after
+    จำนวน …); Tesseract sometimes reads such digits as letters (๑๖ as ออ, 1 as ว), so they are
+    re-read even without a digit."""
     reader = _reader()
     short = len(strip_marks(token.text)) <= 4
-    if reader is None or token.box.w == 0 or not (set(token.text) & _TRIGGERS or (beside_month and short)):
+    if reader is None or token.box.w == 0 or not (set(token.text) & _TRIGGERS or (numeric_context and short)):
         return token.text, 1.0
     columns = ink.any(axis=0)
-    x0, x1 = token_span(columns, token.box.x, token.box.right, max(2, int(consonant_height * 0.3)))
+    x0, x1 = token_span(columns, token.box.x, token.box.right, max(2, int(consonant_height * 0.3)), *bounds)
     region = ink[:, max(0, x0 - pad):x1 + pad]  # the full crop height: boxes can miss marks and dots
     glyphs = reader.read(region, consonant_height)
+    if numeric_context:
+        glyphs = _digits_where_digits_belong(glyphs)
     text = merge(token.text, [g.char for g in glyphs])
     if text is None:  # the two readings disagree on where the digits are: keep Tesseract's, unsure
         return token.text, DISAGREEMENT_CONFIDENCE
     digit_conf = [g.confidence for g in glyphs if g.char != REJECT]
     return text, (min(digit_conf) if digit_conf else 1.0)
+
+
+def _digits_where_digits_belong(glyphs: list[Any]) -> list[Any]:
+    """Where a number must stand, a ว that follows no slash is a digit our model took for ว (1 and ว
+    look alike): its best digit alternative is taken, at that alternative's confidence."""
+    from dataclasses import replace
+
+    out = []
+    for i, glyph in enumerate(glyphs):
+        after_slash = i > 0 and glyphs[i - 1].char == "/"
+        if glyph.char == "ว" and not after_slash:
+            digit = next(((c, p) for c, p in glyph.alternatives
+                          if c in THAI_DIGITS + ARABIC_DIGITS and p >= MIN_ALTERNATIVE), None)
+            if digit is not None:
+                glyph = replace(glyph, char=digit[0], confidence=digit[1])
+        out.append(glyph)
+    return out
 
 
 def reread(crop: np.ndarray, line: OcrLine, consonant_height: float) -> Reread:
@@ -144,8 +170,12 @@ def reread(crop: np.ndarray, line: OcrLine, consonant_height: float) -> Reread:
     parts, confidences = [], []
     months = [_is_month(t.text) for t in line.tokens]
     for i, token in enumerate(line.tokens):
-        beside_month = (i > 0 and months[i - 1]) or (i + 1 < len(months) and months[i + 1])
-        text, conf = reread_token(ink, token, consonant_height, pad, beside_month=beside_month)
+        numeric_context = ((i > 0 and (months[i - 1] or strip_marks(line.tokens[i - 1].text) in _BEFORE_NUMBER))
+                           or (i + 1 < len(months) and months[i + 1]))
+        lo = line.tokens[i - 1].box.right + 1 if i > 0 else 0
+        hi = line.tokens[i + 1].box.x - 1 if i + 1 < len(line.tokens) else None
+        text, conf = reread_token(ink, token, consonant_height, pad, numeric_context=numeric_context,
+                                  bounds=(lo, hi))
         parts.append(text)
         confidences.append(conf)
     return Reread(" ".join(parts), min(confidences))
