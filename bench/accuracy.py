@@ -13,11 +13,11 @@ does) and how many of those are wrong, recipients exact-set match, and seconds p
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import cache
 from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
@@ -38,6 +38,14 @@ def ensure_eval_set(folder: Path, count: int, seed: int) -> list[dict]:
     return [json.loads(p.read_text("utf-8")) for p in sorted(truth_dir.glob("*.json"))][:count]
 
 
+@cache
+def _vocabulary() -> tuple[str, ...]:
+    """What intake gives the reader: the directory's names (here the sample directory's)."""
+    from storage.directory import parse_directory_file
+
+    return parse_directory_file(ROOT / "samples" / "directory.yaml").vocabulary
+
+
 def _read(args: tuple[str, str]) -> dict:
     which, path = args
     import os
@@ -47,7 +55,7 @@ def _read(args: tuple[str, str]) -> dict:
         if which == "ours":
             from pipeline.reader import read_letter
 
-            letter = read_letter(path)
+            letter = read_letter(path, vocabulary=_vocabulary())
         else:
             from bench.stock import read_stock
 

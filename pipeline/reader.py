@@ -25,25 +25,31 @@ from pipeline.extract.number import parse_number
 from pipeline.models import DocumentKind, Field, Flag, Letter, TextLine
 from pipeline.ocr.header import Header, read_header, read_page_lines
 from pipeline.ocr.preprocess import prepare, prepare_thumbnail
+from pipeline.ocr.spelling import Lexicon, default_lexicon
 from pipeline.thai import fold_spaces, normalize_text, strip_marks, to_arabic_digits
 
 THUMBNAIL_DPI = 100.0
 _DISTRIBUTION_HINTS = ("แจ้งท้าย", "บัญชี", "รายชื่อ")
 
 
-def read_letter(path: str | Path, *, display_name: str | None = None) -> Letter:
-    """Read one scan. Raises an `IntakeError` subclass when the file cannot be read at all."""
+def read_letter(path: str | Path, *, display_name: str | None = None, vocabulary: tuple[str, ...] = ()) -> Letter:
+    """Read one scan. Raises an `IntakeError` subclass when the file cannot be read at all.
+
+    `vocabulary`: names the reader should know besides the dictionary (the directory's units and
+    positions), so that OCR repair does not bend a proper name into a common word.
+    """
+    lexicon = default_lexicon(vocabulary)
     started = time.perf_counter()
     doc = open_document(path)
     page = doc.page(0, colour=True)
     prepared = prepare(page)
     if is_blank(prepared.ink):
         raise BlankScanError(Path(path).name)
-    header = read_header(prepared)
+    header = read_header(prepared, lexicon=lexicon)
     fields = _fields(header)
     if fields.addressee is None and fields.title is None and fields.subject is not None:
         # `เรียน` not reached: what looked like the body was still the header (a long wrapped subject).
-        header = read_header(prepared, past_paragraphs=1, layout=header.layout)
+        header = read_header(prepared, past_paragraphs=1, layout=header.layout, lexicon=lexicon)
         fields = _fields(header)
     kind = document_kind(fields)
     letter = Letter(file=display_name or str(path), kind=kind, pages=doc.page_count)
@@ -53,7 +59,7 @@ def read_letter(path: str | Path, *, display_name: str | None = None) -> Letter:
         letter.add_reason(Flag.NOT_LETTER)
     else:
         _fill_fields(letter, fields)
-        _later_pages(letter, doc, fields)
+        _later_pages(letter, doc, fields, lexicon)
         _review_reasons(letter)
     letter.seconds = round(time.perf_counter() - started, 3)
     return letter
@@ -84,7 +90,7 @@ def _fill_fields(letter: Letter, fields: HeaderFields) -> None:
     letter.secrecy = fields.secrecy
 
 
-def _later_pages(letter: Letter, doc: Document, fields: HeaderFields) -> None:
+def _later_pages(letter: Letter, doc: Document, fields: HeaderFields, lexicon: Lexicon | None = None) -> None:
     if doc.page_count < 2:
         letter.missing_attachments = bool(letter.attachments)
         return
@@ -95,7 +101,7 @@ def _later_pages(letter: Letter, doc: Document, fields: HeaderFields) -> None:
     if any(strip_marks(h) in addressee for h in _DISTRIBUTION_HINTS):
         for i, ink in enumerate(inks):
             if may_be_distribution(ink):
-                names = _distribution_list(doc, i + 1)
+                names = _distribution_list(doc, i + 1, lexicon)
                 if names:
                     distribution[i] = True
                     letter.distribution.extend(names)
@@ -107,9 +113,9 @@ def _later_pages(letter: Letter, doc: Document, fields: HeaderFields) -> None:
 _LIST_ITEM = re.compile(r"^\s*[0-9๐-๙]{1,3}\s*[.)]\s*(.+)$")
 
 
-def _distribution_list(doc: Document, index: int) -> list[str]:
+def _distribution_list(doc: Document, index: int, lexicon: Lexicon | None) -> list[str]:
     """Unit names of a แจ้งท้าย page, or [] when the page is something else."""
-    lines = read_page_lines(prepare(doc.page(index, colour=False)))
+    lines = read_page_lines(prepare(doc.page(index, colour=False)), lexicon=lexicon)
     if not lines or strip_marks("แจ้งท้าย") not in strip_marks(" ".join(lines[:2])).replace(" ", ""):
         return []
     names = []

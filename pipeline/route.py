@@ -55,6 +55,13 @@ class Directory:
                     phrases[_key(text)] = ("group", group.id)  # a group name wins over a look-alike unit
         self._phrases = sorted(((k, kind, i) for k, (kind, i) in phrases.items()), key=lambda p: -len(p[0]))
 
+    @property
+    def vocabulary(self) -> tuple[str, ...]:
+        """Every name the directory knows (units, positions, aliases, groups), for the OCR repair."""
+        names = {t for u in self.units.values() for t in (u.name, u.head, *u.aliases) if t}
+        names |= {t for g in self.groups.values() for t in (g.name, *g.aliases) if t}
+        return tuple(sorted(names))
+
     def members(self, group_id: str) -> set[str]:
         return {u.id for u in self.units.values() if group_id in u.groups}
 

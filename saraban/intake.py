@@ -9,6 +9,7 @@ a Thai reason; the original is never touched here (the watcher moves it once thi
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -75,8 +76,23 @@ def known_bytes(app: App, fp: Fingerprint, *, batch: str | None = None) -> Intak
                             ["duplicate"], existing.object_key, reason)
 
 
-def read(fp: Fingerprint) -> Letter:
-    return read_letter(fp.path, display_name=fp.path)
+VOCABULARY_SECONDS = 300.0
+_vocabulary: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+
+def vocabulary(app: App) -> tuple[str, ...]:
+    """The directory's names, for the reader (re-read from the database every few minutes)."""
+    key = app.settings.resolved_database_url
+    cached = _vocabulary.get(key)
+    if cached is None or time.monotonic() - cached[0] > VOCABULARY_SECONDS:
+        with app.db.session(read_only=True) as session:
+            cached = (time.monotonic(), load_directory(session).vocabulary)
+        _vocabulary[key] = cached
+    return cached[1]
+
+
+def read(fp: Fingerprint, words: tuple[str, ...] = ()) -> Letter:
+    return read_letter(fp.path, display_name=fp.path, vocabulary=words)
 
 
 def check(app: App, letter: Letter) -> Validation:
@@ -148,7 +164,7 @@ def process_file(app: App, path: Path, station: str | None = None, *, batch: str
         duplicate = known_bytes(app, fp, batch=batch)
         if duplicate is not None:
             return duplicate
-        letter = read(fp)
+        letter = read(fp, vocabulary(app))
         validation = check(app, letter)
         keys = archive(app, fp, letter)
         return record(app, fp, letter, validation, keys, batch=batch)

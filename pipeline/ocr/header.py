@@ -17,6 +17,7 @@ from pipeline.models import Box
 from pipeline.ocr import digits
 from pipeline.ocr.layout import Layout, Line, Segment, find_lines
 from pipeline.ocr.preprocess import PreparedPage
+from pipeline.ocr.spelling import Lexicon
 from pipeline.ocr.tesseract import OcrLine, OcrToken, read_lines
 
 MAX_HEADER_LINES = 24
@@ -171,7 +172,8 @@ class _Job:
         return self.segment is None
 
 
-def read_header(page: PreparedPage, *, past_paragraphs: int = 0, layout: Layout | None = None) -> Header:
+def read_header(page: PreparedPage, *, past_paragraphs: int = 0, layout: Layout | None = None,
+                lexicon: Lexicon | None = None) -> Header:
     """Find and read the header of a prepared page 1."""
     layout = layout or find_lines(page.ink)
     ch = layout.consonant_height
@@ -197,7 +199,7 @@ def read_header(page: PreparedPage, *, past_paragraphs: int = 0, layout: Layout 
     # Marks and titles are set large: scaled to text size and laid side by side as one extra line,
     # they are read in the same Tesseract run (a short large word alone in the block gets dropped).
     mark_line, spans = _side_by_side([job.crop for job in mark_jobs], ch)
-    ocr_all = read_lines([job.crop for job in line_jobs] + ([mark_line] if mark_jobs else []))
+    ocr_all = read_lines([job.crop for job in line_jobs] + ([mark_line] if mark_jobs else []), lexicon=lexicon)
     ocr: list[OcrLine] = ocr_all[: len(line_jobs)] + (_split_by_spans(ocr_all[-1], spans) if mark_jobs else [])
     texts: list[HeaderText] = []
     for job, read in zip(line_jobs + mark_jobs, ocr, strict=True):
@@ -277,13 +279,13 @@ def _red_words(red: np.ndarray, top: int, bottom: int, ch: float) -> list[tuple[
     return regions
 
 
-def read_page_lines(page: PreparedPage, max_lines: int = 120) -> list[str]:
+def read_page_lines(page: PreparedPage, max_lines: int = 120, lexicon: Lexicon | None = None) -> list[str]:
     """Every text line of a page, top to bottom (for a distribution list, which must be read whole)."""
     layout = find_lines(page.ink)
     ch = layout.consonant_height
     labels = layout.labels
     pad = int(ch * 0.6)
     crops = [_clean_crop(page, seg, labels, pad) for line in layout.lines[:max_lines] for seg in line.segments]
-    ocr = read_lines(crops)
+    ocr = read_lines(crops, lexicon=lexicon)
     texts = [digits.reread(crop, line, ch).text for crop, line in zip(crops, ocr, strict=True)]
     return [t for t in texts if t]

@@ -30,6 +30,7 @@ ADD = 2.3
 UNKNOWN_CHAR = 3.5  # a base letter no dictionary word explains
 CORPUS_LOG10 = 7.3  # log10 of the corpus size: a word's cost is CORPUS_LOG10 − log10(count)
 FLOOR_FREQUENCY = 0.5  # log10 count of words in the lexicon without a count
+DOMAIN_LOG_FREQUENCY = 4.0  # directory names are as likely in a header as common words
 LETTER_EDIT = 3.5  # a letter dropped, added or misread (not just a mark)
 EDIT_MIN_LETTERS = 5  # only long words are corrected letter-wise: short ones have too many neighbours
 EDIT_MIN_LOG_FREQUENCY = 1.5  # and only towards words common enough to be likely
@@ -105,7 +106,8 @@ def default_lexicon(extra: tuple[str, ...] = ()) -> Lexicon:
             counts[word] = max(counts.get(word, 0.0), float(count))
     words = [(w, math.log10(counts[w]) if counts.get(w) else FLOOR_FREQUENCY) for w in thai_words()]
     words += [(w, math.log10(c)) for w, c in counts.items() if c >= 20 and _THAI_RUN.fullmatch(w)]
-    words += [(w, 3.0) for w in extra]
+    for phrase in extra:  # names: whole, and each space-separated part
+        words += [(part, DOMAIN_LOG_FREQUENCY) for part in {phrase.replace(" ", ""), *phrase.split()} if part]
     return Lexicon.build(words)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from pipeline.errors import OcrEngineError
 from pipeline.models import Box
-from pipeline.ocr.spelling import correct
+from pipeline.ocr.spelling import Lexicon, correct
 from pipeline.thai import normalize_text
 
 LANG = "tha"
@@ -157,7 +157,8 @@ def _latin_second_opinion(crops: list[np.ndarray], lines: list[list[OcrToken]]) 
             lines[i][j] = OcrToken(text, old.box, alternative.confidence)
 
 
-def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm: int = 6) -> list[OcrLine]:
+def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm: int = 6,
+               lexicon: Lexicon | None = None) -> list[OcrLine]:
     """Read each crop (gray, dark text on white) as one line; returns one `OcrLine` per crop.
 
     psm 6 (a uniform block) suits lines of one size; for text of mixed sizes (marks, titles)
@@ -207,7 +208,7 @@ def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm:
                 box, conf = Box(0, 0, 0, 0), 0.0
             # Where OCR text enters: normalised, and the marks Tesseract drops restored (letters too,
             # where Tesseract itself was unsure).
-            tokens.append(OcrToken(correct(normalize_text(word), letter_edits=conf < UNSURE), box, conf))
+            tokens.append(OcrToken(correct(normalize_text(word), lexicon, letter_edits=conf < UNSURE), box, conf))
         best[slot] = (weight, tokens)
     result: list[list[OcrToken]] = [best[i][1] if i in best else [] for i in range(len(crops))]
     if lang == LANG:
