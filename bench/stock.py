@@ -73,13 +73,15 @@ def read_stock(path: str | Path) -> Letter:
     else:
         number = parse_number(fields.number_text) if fields.number_text else None
         src = fields.sources
-        letter.number = Field(number, confidence.number_confidence(number, src.get("number", [])), fields.number_text or "")
+        letter.number = Field(number, confidence.number_confidence(number, src.get("number", [])),
+                              fields.number_text or "")
         reading = read_date(fields.date_text) if fields.date_text else None
         date = reading.date if reading else None
         letter.date = Field(date, confidence.date_confidence(date, reading.month_score if reading else 0,
                                                              src.get("date", [])))
         letter.subject = Field(fields.subject, confidence.text_confidence(fields.subject, src.get("subject", [])))
-        letter.addressee = Field(fields.addressee, confidence.text_confidence(fields.addressee, src.get("addressee", [])))
+        letter.addressee = Field(fields.addressee,
+                                 confidence.text_confidence(fields.addressee, src.get("addressee", [])))
         letter.references = [fold_spaces(to_arabic_digits(r)) for r in fields.references]
         letter.attachments = list(fields.attachments)
         letter.urgency, letter.secrecy = fields.urgency, fields.secrecy

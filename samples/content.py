@@ -338,7 +338,8 @@ def _reference(rng: random.Random, spec: LetterSpec) -> str:
     assert spec.date is not None and spec.sender is not None
     earlier = spec.date - dt.timedelta(days=rng.randint(5, 200))
     ref_sender = rng.choice([spec.sender, *SENDERS[:3], *OUTSIDE_SENDERS[:1]])
-    ref_number = LetterNumber(ref_sender.code, rng.choice(ref_sender.agencies), rng.random() < 0.5, rng.randint(1, 19999))
+    ref_number = LetterNumber(ref_sender.code, rng.choice(ref_sender.agencies), rng.random() < 0.5,
+                              rng.randint(1, 19999))
     name = "จังหวัดลำปาง" if ref_sender.code == "ลป" else ref_sender.unit_name
     tail = "ว " if ref_number.circular else ""
     full, _abbr = MONTHS[earlier.month - 1]

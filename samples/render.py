@@ -120,7 +120,8 @@ class Page:
     def width(self, text: str, bold: bool = False, scale: float = 1.0) -> float:
         return sum(self.draw.textlength(run, font=font) for run, font in self._runs(text, bold, scale))
 
-    def text(self, x: float, text: str, *, bold: bool = False, fill=BLACK, scale: float = 1.0, y: int | None = None) -> None:
+    def text(self, x: float, text: str, *, bold: bool = False, fill: tuple[int, int, int] = BLACK, scale: float = 1.0,
+             y: int | None = None) -> None:
         # Baseline-anchored so that lines of different content share one baseline grid.
         baseline = (self.y if y is None else y) + self.pitch * 0.7
         for run, font in self._runs(text, bold, scale):
@@ -218,14 +219,14 @@ def received_stamp(page: Page, rng: random.Random, x: int, y: int) -> None:
     layer = Image.new("RGBA", (mm(55), mm(30)), (255, 255, 255, 0))
     d = ImageDraw.Draw(layer)
     font = page.font(scale=0.9)
-    d.rectangle([3, 3, layer.width - 4, layer.height - 4], outline=BLUE + (235,), width=5)
+    d.rectangle([3, 3, layer.width - 4, layer.height - 4], outline=(*BLUE, 235), width=5)
     lines = [rng.choice(["สำนักงานจังหวัดลำปาง", "กลุ่มงานอำนวยการ", "ศาลากลางจังหวัดลำปาง"]),
              f"เลขรับ {to_thai_digits(str(rng.randint(100, 9999)))}",
              f"วันที่ {to_thai_digits(str(rng.randint(1, 28)))} {rng.choice(['พ.ย.', 'ม.ค.', 'มี.ค.', 'ส.ค.'])} "
              f"{to_thai_digits(str(rng.randint(60, 68)))}",
              f"เวลา {to_thai_digits(f'{rng.randint(8, 16):02d}.{rng.randint(0, 59):02d}')} น."]
     for i, line in enumerate(lines):
-        d.text((mm(4), mm(3) + i * layer.height * 0.21 + page.consonant), line, font=font, fill=BLUE + (235,),
+        d.text((mm(4), mm(3) + i * layer.height * 0.21 + page.consonant), line, font=font, fill=(*BLUE, 235),
                anchor="ls")
     layer = layer.rotate(rng.uniform(-5, 5), expand=True, resample=Image.BICUBIC)
     _multiply(page.image, layer, (x, y))
@@ -244,10 +245,7 @@ def _multiply(base: Image.Image, layer: Image.Image, at: tuple[int, int]) -> Non
 
 def render(spec: LetterSpec, font: FontSpec, rng: random.Random) -> list[Image.Image]:
     """All pages of the document, letter pages first, then attachment pages."""
-    if spec.kind == "not_letter":
-        pages = _not_letter(spec, font, rng)
-    else:
-        pages = _letter(spec, font, rng)
+    pages = _not_letter(spec, font, rng) if spec.kind == "not_letter" else _letter(spec, font, rng)
     return [p.image for p in pages]
 
 
@@ -288,11 +286,12 @@ def _header_memo(page: Page, spec: LetterSpec, rng: random.Random) -> None:
     if spec.urgency:
         page.text(page.left + mm(22), spec.urgency, bold=True, fill=RED, scale=1.7, y=mm(4))
     if spec.secrecy:
-        page.text(A4[0] // 2 - page.width(spec.secrecy, True) * 0.7, spec.secrecy, bold=True, fill=RED, scale=1.4, y=mm(4))
+        page.text(A4[0] // 2 - page.width(spec.secrecy, True) * 0.7, spec.secrecy, bold=True, fill=RED, scale=1.4,
+                  y=mm(4))
     page.y = mm(20)
     page.text(A4[0] // 2 - page.width("บันทึกข้อความ", True) * 1.1, "บันทึกข้อความ", bold=True, scale=2.2)
     page.newline(1.6)
-    phone = to_thai_digits(f"โทร. 0 5426 {rng.randint(5000, 5999)}") if spec.thai_digits else f"โทร. 0 5426 {rng.randint(5000, 5999)}"
+    phone = spec.printed(f"โทร. 0 5426 {rng.randint(5000, 5999)}")
     page.text(page.left, "ส่วนราชการ", bold=True, scale=1.1)
     page.text(page.left + page.width("ส่วนราชการ", True) * 1.1 + page.width("  "), f"{spec.sender.section} {phone}")
     page.newline()
@@ -478,7 +477,7 @@ def _not_letter(spec: LetterSpec, font: FontSpec, rng: random.Random) -> list[Pa
             page.paragraph(paragraph)
         assert spec.date is not None
         word = "สั่ง" if spec.not_letter_style == "order" else "ประกาศ"
-        when = to_thai_digits(f"{word} ณ วันที่ {spec.date.day} ") + "มกราคม พ.ศ. " + to_thai_digits(str(spec.date.year + 543))
+        when = to_thai_digits(f"{word} ณ วันที่ {spec.date.day} มกราคม พ.ศ. {spec.date.year + 543}")
         page.newline()
         page.text(A4[0] // 2 - mm(20), when)
         signature(page.draw, A4[0] // 2, page.y + page.pitch * 2, rng)

@@ -74,7 +74,8 @@ def image_to_pdf(path: Path, target: Path) -> None:
             from io import BytesIO
 
             buf = BytesIO()
-            converted = frame.convert("1") if frame.mode == "1" else frame.convert("RGB" if frame.mode not in ("L",) else "L")
+            mode = frame.mode if frame.mode in ("1", "L") else "RGB"
+            converted = frame.convert(mode)
             converted.save(buf, "PNG", dpi=dpi)
             pages.append(buf.getvalue())
     target.write_bytes(img2pdf.convert(pages))

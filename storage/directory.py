@@ -43,7 +43,8 @@ def _read(path: Path) -> dict[str, list[dict[str, Any]]]:
                 raise DirectoryImportError(["แฟ้ม YAML ต้องมีหัวข้อ units และ groups"])
             return {"units": list(data.get("units") or []), "groups": list(data.get("groups") or [])}
         if suffix == ".csv":
-            units, groups = [], []
+            units: list[dict[str, Any]] = []
+            groups: list[dict[str, Any]] = []
             with path.open(encoding="utf-8-sig", newline="") as fh:
                 for row in csv.DictReader(fh):
                     entry = {k.strip(): v for k, v in row.items() if k}

@@ -29,7 +29,7 @@ class InboxError(Exception):
 
 def route(session: Session, letter: LetterRow, units: list[str], *, actor: str = "system") -> list[InboxItemRow]:
     """Put the letter in each unit's inbox (idempotent) and mark it routed."""
-    existing = {item.unit_id for item in session.scalars(select(InboxItemRow).where(InboxItemRow.letter_id == letter.id))}
+    existing = set(session.scalars(select(InboxItemRow.unit_id).where(InboxItemRow.letter_id == letter.id)))
     items = []
     for unit_id in units:
         if unit_id in existing:
@@ -86,7 +86,8 @@ def receive(session: Session, letter_id: int, unit_id: str, *, actor: str = "sys
     return item
 
 
-def return_letter(session: Session, letter_id: int, unit_id: str, reason: str, *, actor: str = "system") -> InboxItemRow:
+def return_letter(session: Session, letter_id: int, unit_id: str, reason: str, *,
+                  actor: str = "system") -> InboxItemRow:
     """A unit sends a letter back. Not addressed to it → the letter returns to review."""
     if not reason.strip():
         raise InboxError("กรุณาระบุเหตุผลที่ส่งคืน")

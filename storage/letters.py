@@ -59,7 +59,7 @@ def record_letter(session: Session, letter: Letter, *, sha256: str, size: int, s
                   number=row.number, status=row.status, flags=row.flags)
     if validation.suggestion is not None:
         events.record(session, "number_corrected" if validation.suggestion.auto_accept else "number_suggested",
-                      letter_id=row.id, **suggestion or {})
+                      letter_id=row.id, suggestion=suggestion)
     if disposition.status is Status.NEEDS_REVIEW:
         session.add(ReviewItemRow(letter_id=row.id, reasons=row.flags))
         events.record(session, "sent_to_review", letter_id=row.id, reason=", ".join(row.flags))

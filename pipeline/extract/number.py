@@ -32,8 +32,9 @@ KNOWN_CODES = MINISTRY_CODES | PROVINCE_CODES
 
 _LABEL = re.compile(r"^\s*ที่\s*")
 _NUMBER = re.compile(
-    r"(?P<code>[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]?[ก-ฮ])\s*"  # a stray mark on a code is OCR noise
-    r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})\s*"
+    # A code is two letters; OCR adds a mark or a letter, or reads the second letter as a digit.
+    r"(?P<code>[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]?[ก-ฮ]{1,2}|[ก-ฮ]\d(?=\s))\s*"
+    r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})\s*\.?\s*"
     r"/\s*(?P<circular>ว)?\s*(?P<serial>\d{1,6})?"
 )
 
@@ -50,11 +51,24 @@ def parse_number(text: str) -> LetterNumber | None:
     agency = re.sub(r"\s+", "", match.group("agency"))
     serial = match.group("serial")
     return LetterNumber(
-        code=strip_marks(match.group("code")),
+        code=_code(strip_marks(match.group("code"))),
         agency=agency,
         circular=bool(match.group("circular")),
         serial=int(serial) if serial else None,
     )
+
+
+def _code(read: str) -> str:
+    """Two letters from what OCR made of a code: `ลสป` → ลป, `ศ5` → ศธ (the known code it can be)."""
+    if len(read) == 2 and read.isalpha():
+        return read
+    if len(read) == 3:
+        for candidate in (read[0] + read[2], read[0] + read[1], read[1] + read[2]):
+            if candidate in KNOWN_CODES:
+                return candidate
+        return read[0] + read[2]
+    known = sorted(c for c in KNOWN_CODES if c[0] == read[0])
+    return known[0] if len(known) == 1 else read
 
 
 def is_known_code(code: str) -> bool:
