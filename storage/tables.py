@@ -6,7 +6,7 @@ SQLite by default, PostgreSQL where configured: only portable types are used (JS
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -31,7 +31,7 @@ def utcnow() -> dt.datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class LetterRow(Base):
@@ -213,7 +213,8 @@ class EventRow(Base):
     __tablename__ = "events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, server_default=func.current_timestamp(), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, server_default=func.current_timestamp(),
+                                            index=True)
     actor: Mapped[str] = mapped_column(String(100), default="system")
     action: Mapped[str] = mapped_column(String(60), index=True)
     letter_id: Mapped[int | None] = mapped_column(Integer, index=True)
