@@ -39,11 +39,14 @@ def ensure_eval_set(folder: Path, count: int, seed: int) -> list[dict]:
 
 
 @cache
-def _vocabulary() -> tuple[str, ...]:
-    """What intake gives the reader: the directory's names (here the sample directory's)."""
+def _hints(folder: str):  # type: ignore[no-untyped-def]
+    """What intake gives the reader: the directory's names and the register's codes."""
+    from pipeline.reader import Hints
     from storage.directory import parse_directory_file
+    from storage.register import parse_register_file
 
-    return parse_directory_file(ROOT / "samples" / "directory.yaml").vocabulary
+    codes = frozenset(r.number.code for r in parse_register_file(Path(folder) / "register.csv"))
+    return Hints(parse_directory_file(ROOT / "samples" / "directory.yaml").vocabulary, codes)
 
 
 def _read(args: tuple[str, str]) -> dict:
@@ -55,7 +58,7 @@ def _read(args: tuple[str, str]) -> dict:
         if which == "ours":
             from pipeline.reader import read_letter
 
-            letter = read_letter(path, vocabulary=_vocabulary())
+            letter = read_letter(path, hints=_hints(str(Path(path).parent)))
         else:
             from bench.stock import read_stock
 

@@ -34,7 +34,7 @@ def known_bytes_task(fp: intake.Fingerprint, batch: str | None) -> intake.Intake
 
 @task(name="read", cache_policy=NO_CACHE)
 def read_task(fp: intake.Fingerprint) -> Letter:
-    return intake.read(fp, intake.vocabulary(current_app()))
+    return intake.read(fp, intake.hints(current_app()))
 
 
 @task(name="check-register", cache_policy=NO_CACHE)

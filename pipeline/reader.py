@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -32,13 +33,25 @@ THUMBNAIL_DPI = 100.0
 _DISTRIBUTION_HINTS = ("แจ้งท้าย", "บัญชี", "รายชื่อ")
 
 
-def read_letter(path: str | Path, *, display_name: str | None = None, vocabulary: tuple[str, ...] = ()) -> Letter:
-    """Read one scan. Raises an `IntakeError` subclass when the file cannot be read at all.
+@dataclass(frozen=True)
+class Hints:
+    """What the deployment knows that helps reading (intake gives it; `saraban extract` reads without).
 
-    `vocabulary`: names the reader should know besides the dictionary (the directory's units and
-    positions), so that OCR repair does not bend a proper name into a common word.
+    `vocabulary`: names besides the dictionary (the directory's units and positions), so that OCR
+    repair does not bend a proper name into a common word. `codes`: the agency codes the
+    register numbers letters with, to tell ลป from a misread สป.
     """
-    lexicon = default_lexicon(vocabulary)
+
+    vocabulary: tuple[str, ...] = ()
+    codes: frozenset[str] = frozenset()
+
+
+NO_HINTS = Hints()
+
+
+def read_letter(path: str | Path, *, display_name: str | None = None, hints: Hints = NO_HINTS) -> Letter:
+    """Read one scan. Raises an `IntakeError` subclass when the file cannot be read at all."""
+    lexicon = default_lexicon(hints.vocabulary)
     started = time.perf_counter()
     doc = open_document(path)
     page = doc.page(0, colour=True)
@@ -58,7 +71,7 @@ def read_letter(path: str | Path, *, display_name: str | None = None, vocabulary
     if kind is DocumentKind.NOT_LETTER:
         letter.add_reason(Flag.NOT_LETTER)
     else:
-        _fill_fields(letter, fields)
+        _fill_fields(letter, fields, hints.codes)
         _later_pages(letter, doc, fields, lexicon)
         _review_reasons(letter)
     letter.seconds = round(time.perf_counter() - started, 3)
@@ -70,8 +83,8 @@ def _fields(header: Header) -> HeaderFields:
     return parse_header(header.by_line(), marks, header.layout.page_width)
 
 
-def _fill_fields(letter: Letter, fields: HeaderFields) -> None:
-    number = parse_number(fields.number_text) if fields.number_text else None
+def _fill_fields(letter: Letter, fields: HeaderFields, codes: frozenset[str] = frozenset()) -> None:
+    number = parse_number(fields.number_text, known_codes=codes) if fields.number_text else None
     letter.number = Field(number, confidence.number_confidence(number, fields.sources.get("number", [])),
                           fields.number_text or "")
     reading = read_date(fields.date_text) if fields.date_text else None

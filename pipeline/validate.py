@@ -13,6 +13,7 @@ from typing import Protocol
 
 from rapidfuzz import fuzz
 
+from pipeline.extract.number import LOOK_ALIKE_LETTERS
 from pipeline.models import DocumentKind, Flag, Letter, LetterNumber
 from pipeline.thai import normalize_text, strip_marks
 
@@ -30,6 +31,10 @@ CONFUSABLE: frozenset[frozenset[str]] = frozenset(
     for pair in ("45", "65", "85", "95", "73", "60", "62", "89", "13", "37", "26", "06", "48", "17", "38", "56", "46",
                  "68", "08", "14", "35", "59", "02", "12", "79", "19")
 )
+
+
+# Code letters that OCR confuses (ลป read as สป, กค as คค).
+CONFUSABLE_LETTERS: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair in LOOK_ALIKE_LETTERS)
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ def subject_similarity(a: str, b: str) -> float:
 
 
 def confusable_neighbours(number: LetterNumber) -> set[str]:
-    """Canonical numbers one confusable digit away from `number` (serial or agency).
+    """Canonical numbers one confusable digit (serial or agency) or code letter away from `number`.
 
     >>> neighbours = confusable_neighbours(LetterNumber("ลป", "0017.1", True, 45))
     >>> "ลป 0017.1/ว 44" in neighbours and "ลป 0013.1/ว 45" in neighbours and "ลป 0017.1/ว 45" not in neighbours
@@ -143,6 +148,12 @@ def confusable_neighbours(number: LetterNumber) -> set[str]:
                 other = next(iter(pair - {digit}))
                 variants.append(LetterNumber(number.code, number.agency[:i] + other + number.agency[i + 1:],
                                              number.circular, number.serial))
+    for i, letter in enumerate(number.code):
+        for pair in CONFUSABLE_LETTERS:
+            if letter in pair:
+                other = next(iter(pair - {letter}))
+                code = number.code[:i] + other + number.code[i + 1:]
+                variants.append(LetterNumber(code, number.agency, number.circular, number.serial))
     for v in variants:
         out.add(v.canonical)
     out.discard(number.canonical)

@@ -14,10 +14,12 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+
 from pipeline.disposition import Status, dispose
 from pipeline.errors import IntakeError
 from pipeline.models import Letter
-from pipeline.reader import read_letter
+from pipeline.reader import NO_HINTS, Hints, read_letter
 from pipeline.route import Resolution, resolve
 from pipeline.validate import Validation, settle, validate
 from saraban.app import App
@@ -26,6 +28,7 @@ from storage.archive import ArchivedKeys, archive_scan
 from storage.directory import load_directory
 from storage.objects import sha256_of
 from storage.register import SqlRegister
+from storage.tables import RegisterEntryRow
 
 log = logging.getLogger("saraban.intake")
 
@@ -76,23 +79,24 @@ def known_bytes(app: App, fp: Fingerprint, *, batch: str | None = None) -> Intak
                             ["duplicate"], existing.object_key, reason)
 
 
-VOCABULARY_SECONDS = 300.0
-_vocabulary: dict[str, tuple[float, tuple[str, ...]]] = {}
+HINTS_SECONDS = 300.0
+_hints: dict[str, tuple[float, Hints]] = {}
 
 
-def vocabulary(app: App) -> tuple[str, ...]:
-    """The directory's names, for the reader (re-read from the database every few minutes)."""
+def hints(app: App) -> Hints:
+    """What the directory and register tell the reader (re-read from the database every few minutes)."""
     key = app.settings.resolved_database_url
-    cached = _vocabulary.get(key)
-    if cached is None or time.monotonic() - cached[0] > VOCABULARY_SECONDS:
+    cached = _hints.get(key)
+    if cached is None or time.monotonic() - cached[0] > HINTS_SECONDS:
         with app.db.session(read_only=True) as session:
-            cached = (time.monotonic(), load_directory(session).vocabulary)
-        _vocabulary[key] = cached
+            codes = frozenset(session.scalars(select(RegisterEntryRow.code).distinct()))
+            cached = (time.monotonic(), Hints(load_directory(session).vocabulary, codes))
+        _hints[key] = cached
     return cached[1]
 
 
-def read(fp: Fingerprint, words: tuple[str, ...] = ()) -> Letter:
-    return read_letter(fp.path, display_name=fp.path, vocabulary=words)
+def read(fp: Fingerprint, reading_hints: Hints = NO_HINTS) -> Letter:
+    return read_letter(fp.path, display_name=fp.path, hints=reading_hints)
 
 
 def check(app: App, letter: Letter) -> Validation:
@@ -164,7 +168,7 @@ def process_file(app: App, path: Path, station: str | None = None, *, batch: str
         duplicate = known_bytes(app, fp, batch=batch)
         if duplicate is not None:
             return duplicate
-        letter = read(fp, vocabulary(app))
+        letter = read(fp, hints(app))
         validation = check(app, letter)
         keys = archive(app, fp, letter)
         return record(app, fp, letter, validation, keys, batch=batch)

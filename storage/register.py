@@ -111,11 +111,11 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
             break
     if not table:
         return
-    names = [HEADER_ALIASES.get(normalize_text(str(h or "")), str(h or "").strip().lower()) for h in table[header_at]]
+    columns = [HEADER_ALIASES.get(normalize_text(str(h or "")), str(h or "").strip().lower()) for h in table[header_at]]
     for index, values in enumerate(table[header_at + 1:], start=header_at + 2):
         if not values or all(v in (None, "") or (isinstance(v, str) and not v.strip()) for v in values):
             continue
-        yield index, dict(zip(names, values, strict=False))
+        yield index, dict(zip(columns, values, strict=False))
 
 
 def parse_register_file(path: Path) -> list[RegisterRecord]:
@@ -216,8 +216,7 @@ class SqlRegister:
         return _entry(rows[0]) if len(rows) == 1 else None
 
     def same_series(self, number: LetterNumber, year: int | None) -> list[RegisterEntry]:
-        query = select(RegisterEntryRow).where(RegisterEntryRow.code == number.code,
-                                               RegisterEntryRow.circular == number.circular)
+        query = select(RegisterEntryRow).where(RegisterEntryRow.circular == number.circular)
         if year is not None:
             query = query.where(RegisterEntryRow.year == year)
         from pipeline.validate import confusable_neighbours

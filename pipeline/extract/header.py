@@ -31,7 +31,8 @@ LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _STRIPPED_LABELS = [(name, strip_marks(form), form) for name, forms in LABELS for form in forms]
 # `ที่` with whatever marks OCR left on it, then a code and digits.
-_NUMBER_LABEL = re.compile(r"^\s*ท[\u0e31-\u0e3a\u0e47-\u0e4e]{0,3}\s*(?=[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]?[ก-ฮ0-9]{1,2}\s*[0-9๐-๙])")
+_MARKS = "\u0e31-\u0e3a\u0e47-\u0e4e"
+_NUMBER_LABEL = re.compile(rf"^\s*ท[{_MARKS}]{{0,3}}\s*(?=[ก-ฮ][{_MARKS}]?[ก-ฮ0-9]{{1,2}}\s*[0-9๐-๙])")
 _DATE_LABEL = re.compile(r"^\s*ว[\u0e31]?นท[\u0e34\u0e35]?[\u0e48]?\s*")
 _ITEM = re.compile(r"^\s*([0-9๐-๙]{1,2}|(?=\.\s))\s*[.)]\s*")  # "๑. …", or ". …" when OCR lost a thin "1"
 _NOT_LETTER_DATE = re.compile(r"เลขรับ|เวลา|ลงวันที่")

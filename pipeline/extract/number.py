@@ -39,10 +39,12 @@ _NUMBER = re.compile(
 )
 
 
-def parse_number(text: str) -> LetterNumber | None:
+def parse_number(text: str, *, known_codes: frozenset[str] = frozenset()) -> LetterNumber | None:
     """A letter number from the text after (or including) the `ที่` label; None if it does not parse.
 
-    Thai or Arabic digits, any spacing. The serial may be blank (a reserved number).
+    Thai or Arabic digits, any spacing. The serial may be blank (a reserved number). `known_codes`:
+    the codes the local register uses; a code read one look-alike letter away from exactly one of
+    them is taken as that code (สป for ลป).
     """
     body = _LABEL.sub("", to_arabic_digits(normalize_text(text)))
     match = _NUMBER.search(body)
@@ -51,7 +53,7 @@ def parse_number(text: str) -> LetterNumber | None:
     agency = re.sub(r"\s+", "", match.group("agency"))
     serial = match.group("serial")
     return LetterNumber(
-        code=_code(strip_marks(match.group("code"))),
+        code=_likely_code(_code(strip_marks(match.group("code"))), known_codes),
         agency=agency,
         circular=bool(match.group("circular")),
         serial=int(serial) if serial else None,
@@ -69,6 +71,17 @@ def _code(read: str) -> str:
         return read[0] + read[2]
     known = sorted(c for c in KNOWN_CODES if c[0] == read[0])
     return known[0] if len(known) == 1 else read
+
+
+LOOK_ALIKE_LETTERS = ("ลส", "กค", "ดต", "บป", "พผ", "ศส", "ธร", "ชซ", "ฆม")
+
+
+def _likely_code(code: str, known: frozenset[str]) -> str:
+    if not known or code in known:
+        return code
+    near = {k for k in known if len(k) == len(code) and sum(a != b for a, b in zip(k, code, strict=True)) == 1
+            and any({a, b} == set(pair) for a, b in zip(k, code, strict=True) if a != b for pair in LOOK_ALIKE_LETTERS)}
+    return near.pop() if len(near) == 1 else code
 
 
 def is_known_code(code: str) -> bool:

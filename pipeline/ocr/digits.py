@@ -131,10 +131,10 @@ def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad:
     short = len(strip_marks(token.text)) <= 4
     if reader is None or token.box.w == 0 or not (set(token.text) & _TRIGGERS or (numeric_context and short)):
         return token.text, 1.0
-    columns = ink.any(axis=0)
+    columns: np.ndarray = np.asarray(ink.any(axis=0))
     x0, x1 = token_span(columns, token.box.x, token.box.right, max(2, int(consonant_height * 0.3)), *bounds)
     region = ink[:, max(0, x0 - pad):x1 + pad]  # the full crop height: boxes can miss marks and dots
-    glyphs = reader.read(region, consonant_height)
+    glyphs = _zero_halves(reader.read(region, consonant_height), consonant_height)
     if numeric_context:
         glyphs = _digits_where_digits_belong(glyphs)
     text = merge(token.text, [g.char for g in glyphs])
@@ -142,6 +142,27 @@ def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad:
         return token.text, DISAGREEMENT_CONFIDENCE
     digit_conf = [g.confidence for g in glyphs if g.char != REJECT]
     return text, (min(digit_conf) if digit_conf else 1.0)
+
+
+def _zero_halves(glyphs: list[Any], consonant_height: float) -> list[Any]:
+    """A zero whose thin top and bottom broke in the scan comes apart as "(" and ")": nothing is ever
+    printed as an empty pair of brackets, so the pair is the zero of the token's script."""
+    from dataclasses import replace
+
+    thai = sum(g.char in THAI_DIGITS for g in glyphs) > sum(g.char in ARABIC_DIGITS for g in glyphs)
+    out: list[Any] = []
+    for glyph in glyphs:
+        previous = out[-1] if out else None
+        if (glyph.char == ")" and previous is not None and previous.char == "("
+                and glyph.box[0] - (previous.box[0] + previous.box[2]) < consonant_height * 0.4):
+            x0 = previous.box[0]
+            box = (x0, min(previous.box[1], glyph.box[1]), glyph.box[0] + glyph.box[2] - x0,
+                   max(previous.box[3], glyph.box[3]))
+            out[-1] = replace(previous, char="๐" if thai else "0", box=box,
+                              confidence=min(previous.confidence, glyph.confidence) * 0.9)
+            continue
+        out.append(glyph)
+    return out
 
 
 def _digits_where_digits_belong(glyphs: list[Any]) -> list[Any]:

@@ -50,6 +50,9 @@ _MAX_PIECES = 3  # a glyph is at most this many pieces
 _MAX_GLYPH_WIDTH = 1.8  # consonant heights
 _MAX_GAP = 0.4  # consonant heights between two pieces of one glyph
 _SURE = 0.9  # an atom classified at least this sure is not cut nor merged
+# Each glyph a split makes costs this much log-probability: a 0 cut at its hollow middle reads as
+# "( )" with two confident halves, yet it is one glyph.
+GLYPH_COST = 0.5
 _MIXED_SCRIPTS = 20.0  # how much less likely a Thai digit is among Arabic ones in one number, and back
 _SPACE = 0.6  # consonant heights: a wider gap separates two numbers
 _TIGHT = 0.3  # consonant heights: glyphs closer than this are set without a space between
@@ -443,7 +446,7 @@ class GlyphReader:
         best = [0.0] + [-math.inf] * count
         back = [0] * (count + 1)
         for (i, j), probs in sorted(scored.items(), key=lambda item: item[0][1]):
-            score = best[i] + math.log(max(float(probs[self._best_public(probs)]), 1e-9))
+            score = best[i] + math.log(max(float(probs[self._best_public(probs)]), 1e-9)) - GLYPH_COST
             if score > best[j]:
                 best[j], back[j] = score, i
         path = []
