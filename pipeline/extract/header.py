@@ -32,7 +32,10 @@ LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _STRIPPED_LABELS = [(name, strip_marks(form), form) for name, forms in LABELS for form in forms]
 # `ที่` with whatever marks OCR left on it, then a code and digits.
 _MARKS = "\u0e31-\u0e3a\u0e47-\u0e4e"
-_NUMBER_LABEL = re.compile(rf"^\s*ท[{_MARKS}]{{0,3}}\s*(?=[ก-ฮ][{_MARKS}]?[ก-ฮ0-9]{{1,2}}\s*[0-9๐-๙])")
+_NUMBER_LABEL = re.compile(rf"^\s*ท[{_MARKS}]{{0,3}}\s*(?=[ก-ฮ][{_MARKS}]?[ก-ฮ0-9]{{0,2}}\s*[0-9๐-๙])")
+# The number line with its label lost or garbled (หี ลป …, or just ลป ๐๐๑๗.๑/ว …): a code, digits, a slash.
+_UNLABELLED_NUMBER = re.compile(
+    rf"^\s*(?:[ก-ฮ][{_MARKS}]{{0,3}}\s+)?(?=[ก-ฮ][{_MARKS}]?[ก-ฮ]?\s*[0-9๐-๙]{{4,5}}[0-9๐-๙.\s]*/)")
 _DATE_LABEL = re.compile(r"^\s*ว[\u0e31]?นท[\u0e34\u0e35]?[\u0e48]?\s*")
 _ITEM = re.compile(r"^\s*([0-9๐-๙]{1,2}|(?=\.\s))\s*[.)]\s*")  # "๑. …", or ". …" when OCR lost a thin "1"
 _NOT_LETTER_DATE = re.compile(r"เลขรับ|เวลา|ลงวันที่")
@@ -167,14 +170,19 @@ def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText], page_wi
         if _is_memo_title(text):
             out.memo_title = True
             continue
-        if not seen_number and _NUMBER_LABEL.match(text):
+        if not seen_number and (_NUMBER_LABEL.match(text) or _UNLABELLED_NUMBER.match(text)):
             seen_number = True
-            out.number_text = _NUMBER_LABEL.sub("", text)
+            out.number_text = _NUMBER_LABEL.sub("", _UNLABELLED_NUMBER.sub("", text))
             out.add_source(NUMBER, first)
-            for other in line[1:]:  # a memo's `วันที่ …` stands on the number line
+            rest = line[1:]
+            for k, other in enumerate(rest):  # a memo's `วันที่ …` stands on the number line
                 if _DATE_LABEL.match(other.text):
                     out.date_text = _DATE_LABEL.sub("", other.text)
                     out.add_source("date", other)
+                    if not out.date_text.strip() and k + 1 < len(rest):  # the label set apart from the date
+                        out.date_text = rest[k + 1].text
+                        out.add_source("date", rest[k + 1])
+                    break
             current = None
             continue
         label = match_label(text)

@@ -33,7 +33,7 @@ KNOWN_CODES = MINISTRY_CODES | PROVINCE_CODES
 _LABEL = re.compile(r"^\s*ที่\s*")
 _NUMBER = re.compile(
     # A code is two letters; OCR adds a mark or a letter, or reads the second letter as a digit.
-    r"(?P<code>[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]?[ก-ฮ]{1,2}|[ก-ฮ]\d(?=\s))\s*"
+    r"(?P<code>(?:[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]*){1,3}|[ก-ฮ]\d(?=\s))\s*"
     r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})\s*\.?\s*"
     r"/\s*(?P<circular>ว)?\s*(?P<serial>\d{1,6})?"
 )
@@ -53,15 +53,16 @@ def parse_number(text: str, *, known_codes: frozenset[str] = frozenset()) -> Let
     agency = re.sub(r"\s+", "", match.group("agency"))
     serial = match.group("serial")
     return LetterNumber(
-        code=_likely_code(_code(strip_marks(match.group("code"))), known_codes),
+        code=_likely_code(_code(strip_marks(match.group("code")), known_codes), known_codes),
         agency=agency,
         circular=bool(match.group("circular")),
         serial=int(serial) if serial else None,
     )
 
 
-def _code(read: str) -> str:
-    """Two letters from what OCR made of a code: `ลสป` → ลป, `ศ5` → ศธ (the known code it can be)."""
+def _code(read: str, known_codes: frozenset[str] = frozenset()) -> str:
+    """Two letters from what OCR made of a code: `ลสป` → ลป, `ศ5` → ศธ, `ล` → ลป (the one known
+    code it can be; the register's codes first)."""
     if len(read) == 2 and read.isalpha():
         return read
     if len(read) == 3:
@@ -69,8 +70,13 @@ def _code(read: str) -> str:
             if candidate in KNOWN_CODES:
                 return candidate
         return read[0] + read[2]
-    known = sorted(c for c in KNOWN_CODES if c[0] == read[0])
-    return known[0] if len(known) == 1 else read
+    for pool in (known_codes, KNOWN_CODES):
+        fitting = sorted(c for c in pool if c[0] == read[0])
+        if len(fitting) == 1:
+            return fitting[0]
+        if fitting:
+            break
+    return read
 
 
 LOOK_ALIKE_LETTERS = ("ลส", "กค", "ดต", "บป", "พผ", "ศส", "ธร", "ชซ", "ฆม")

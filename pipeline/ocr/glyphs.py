@@ -52,7 +52,10 @@ _MAX_GAP = 0.4  # consonant heights between two pieces of one glyph
 _SURE = 0.9  # an atom classified at least this sure is not cut nor merged
 # Each glyph a split makes costs this much log-probability: a 0 cut at its hollow middle reads as
 # "( )" with two confident halves, yet it is one glyph.
-GLYPH_COST = 0.5
+GLYPH_COST = 0.3
+# A reading as "not a digit" costs extra: two touching digits (๔/) read whole as a letter would
+# otherwise beat the split that reads them, while a real letter reads as "?" split or whole.
+REJECT_COST = 1.0
 _MIXED_SCRIPTS = 20.0  # how much less likely a Thai digit is among Arabic ones in one number, and back
 _SPACE = 0.6  # consonant heights: a wider gap separates two numbers
 _TIGHT = 0.3  # consonant heights: glyphs closer than this are set without a space between
@@ -446,7 +449,9 @@ class GlyphReader:
         best = [0.0] + [-math.inf] * count
         back = [0] * (count + 1)
         for (i, j), probs in sorted(scored.items(), key=lambda item: item[0][1]):
-            score = best[i] + math.log(max(float(probs[self._best_public(probs)]), 1e-9)) - GLYPH_COST
+            label = self._best_public(probs)
+            cost = GLYPH_COST + (REJECT_COST if self.labels[label] in ("other", FRAG) else 0.0)
+            score = best[i] + math.log(max(float(probs[label]), 1e-9)) - cost
             if score > best[j]:
                 best[j], back[j] = score, i
         path = []

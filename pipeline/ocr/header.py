@@ -150,6 +150,9 @@ def _in_address_block(segment: Segment, index: int, lines: list[Line], layout: L
     width = max(1, layout.text_right - layout.text_left)
     if (segment.box.x - layout.text_left) / width < ADDRESS_BLOCK_FROM:
         return False
+    left = [s for s in lines[index].segments if s.box.right <= segment.box.x]
+    if left and segment.box.x - left[-1].box.right < layout.consonant_height * 8:
+        return False  # the value of a label just before it (a memo's `วันที่ …`)
     margin = layout.consonant_height * 1.5
     margin_lines = [i for i, line in enumerate(lines) if line.segments[0].box.x - layout.text_left < margin]
     return len(margin_lines) < 2 or index < margin_lines[1]
