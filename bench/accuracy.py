@@ -86,6 +86,7 @@ def _register(folder: Path):  # type: ignore[no-untyped-def]
 def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
     from pipeline.disposition import Status, dispose
     from pipeline.route import resolve
+    from pipeline.confidence import uncertain_fields
     from pipeline.validate import settle, validate
     from storage.directory import parse_directory_file
 
@@ -99,6 +100,8 @@ def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
     accepted = accepted_wrong = not_letter_accepted = 0
     routed_letters = recipients_right = 0
     wrong_examples: list[dict] = []
+    reasons: dict[str, int] = {}
+    held_back: list[dict] = []
     seconds = []
     for data, truth in zip(results, truths, strict=True):
         seconds.append(data.get("seconds", 0.0))
@@ -133,6 +136,11 @@ def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
         sender = next((u.id for u in directory.units.values() if validation.entry is not None
                        and u.name == validation.entry.sender), None)
         disposition = dispose(letter, validation, resolution, sender)
+        for flag in disposition.flags:
+            reasons[flag.value] = reasons.get(flag.value, 0) + 1
+        if disposition.status is not Status.ROUTED and truth["kind"] != "not_letter":
+            held_back.append({"file": truth["file"], "flags": [f.value for f in disposition.flags],
+                              "uncertain": uncertain_fields(letter)})
         if disposition.status is Status.ROUTED:
             accepted += 1
             if truth["kind"] == "not_letter":
@@ -162,6 +170,8 @@ def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
         "recipients_exact_of_routed": recipients_right / max(1, routed_letters),
         "seconds_p50": statistics.median(seconds), "seconds_p95": sorted(seconds)[int(0.95 * (len(seconds) - 1))],
         "wrong_examples": wrong_examples[:20],
+        "review_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        "held_back": held_back,
     }
 
 
@@ -219,6 +229,7 @@ def _print(report: dict[str, dict]) -> None:
     for label, values in rows:
         print(f"{label:{width}}  " + "  ".join(f"{v:>10}" for v in values))
     for n in names:
+        print(f"  {n} review reasons: {report[n]['review_reasons']}")
         for example in report[n]["wrong_examples"][:8]:
             print(f"  {n} accepted but wrong: {example}")
 

@@ -105,6 +105,9 @@ def _mark_word(text: str, words: tuple[str, ...], cutoff: float = 50) -> str | N
         return None
     scored = [(fuzz.ratio(key, strip_marks(word)), word) for word in words]
     score, word = max(scored)
+    # A mark is a word or two: a longer text (a title, an address) only resembles one by chance.
+    if len(key) > len(strip_marks(word)) + 2:
+        return None
     return word if score >= cutoff else None
 
 
@@ -298,8 +301,9 @@ def _classify_mark(out: HeaderFields, mark: HeaderText, page_width: int) -> None
 
 
 def _is_memo_title(text: str) -> bool:
-    key = strip_marks(text).replace(" ", "")
-    return len(key) >= 9 and fuzz.partial_ratio("บนทกขอความ", key) >= 90
+    """`บันทึกข้อความ`, also when OCR kept only part of the large title (บันทึกข้อ)."""
+    key = re.sub("[^ก-ฮะ-ฺเ-ๅ]", "", strip_marks(text))
+    return len(key) >= 5 and fuzz.partial_ratio("บนทกขอความ", key) >= 85
 
 
 _TITLES = ("คำสั่ง", "ประกาศ", "ระเบียบ", "ข้อบังคับ", "สรุป", "รายงาน", "แถลงการณ์")
