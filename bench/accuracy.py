@@ -84,9 +84,9 @@ def _register(folder: Path):  # type: ignore[no-untyped-def]
 
 
 def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
+    from pipeline.confidence import uncertain_fields
     from pipeline.disposition import Status, dispose
     from pipeline.route import resolve
-    from pipeline.confidence import uncertain_fields
     from pipeline.validate import settle, validate
     from storage.directory import parse_directory_file
 
@@ -98,7 +98,7 @@ def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
     cer_chars = {"subject": 0, "addressee": 0}
     tp = fp = fn = 0
     accepted = accepted_wrong = not_letter_accepted = 0
-    routed_letters = recipients_right = 0
+    routed_letters = recipients_right = routed = 0
     wrong_examples: list[dict] = []
     reasons: dict[str, int] = {}
     held_back: list[dict] = []
@@ -138,10 +138,15 @@ def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
         disposition = dispose(letter, validation, resolution, sender)
         for flag in disposition.flags:
             reasons[flag.value] = reasons.get(flag.value, 0) + 1
-        if disposition.status is not Status.ROUTED and truth["kind"] != "not_letter":
+        # Auto-accepted: the machine's reading stands without a person checking it — routed to the
+        # inboxes, or held for return because its attachments are missing (a person then only
+        # confirms the return). Both are counted for wrong key fields.
+        machine_decided = disposition.status in (Status.ROUTED, Status.HELD)
+        if not machine_decided and truth["kind"] != "not_letter":
             held_back.append({"file": truth["file"], "flags": [f.value for f in disposition.flags],
                               "uncertain": uncertain_fields(letter)})
-        if disposition.status is Status.ROUTED:
+        routed += disposition.status is Status.ROUTED
+        if machine_decided:
             accepted += 1
             if truth["kind"] == "not_letter":
                 not_letter_accepted += 1
@@ -153,8 +158,9 @@ def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
                 accepted_wrong += 1
                 wrong_examples.append({"file": truth["file"], "wrong": wrong,
                                        **{w: [_value(final, w), _value(truth, w)] for w in wrong}})
-            routed_letters += 1
-            recipients_right += sorted(disposition.recipients) == truth["recipients"]
+            if disposition.status is Status.ROUTED:
+                routed_letters += 1
+                recipients_right += sorted(disposition.recipients) == truth["recipients"]
     letters = sum(1 for t in truths if t["kind"] != "not_letter")
     f1 = 2 * tp / max(1, 2 * tp + fp + fn)
     return {
@@ -162,8 +168,8 @@ def score(results: list[dict], truths: list[dict], folder: Path) -> dict:
         "exact": {k: exact[k] / max(1, present[k]) for k in exact},
         "cer": {k: cer_edits[k] / max(1, cer_chars[k]) for k in cer_edits},
         "missing_attachments_f1": f1,
-        "auto_accepted_share": accepted / max(1, len(truths)),
-        "auto_accepted_share_of_letters": accepted / max(1, letters),
+        "auto_accepted_share": accepted / max(1, letters),
+        "routed_share": routed / max(1, letters),
         "auto_accepted_wrong": accepted_wrong, "auto_accepted": accepted,
         "auto_accepted_wrong_share": accepted_wrong / max(1, accepted),
         "not_letter_auto_accepted": not_letter_accepted,
@@ -217,7 +223,7 @@ def _print(report: dict[str, dict]) -> None:
     for key in first["cer"]:
         rows.append((f"CER: {key}", [f"{report[n]['cer'][key] * 100:.2f}%" for n in names]))
     for key, fmt in (("missing_attachments_f1", "{:.3f}"), ("auto_accepted_share", "{:.1%}"),
-                     ("auto_accepted_wrong_share", "{:.2%}"), ("auto_accepted_wrong", "{}"),
+                     ("routed_share", "{:.1%}"), ("auto_accepted_wrong_share", "{:.2%}"), ("auto_accepted_wrong", "{}"),
                      ("not_letter_auto_accepted", "{}"), ("recipients_exact_of_routed", "{:.1%}"),
                      ("seconds_p50", "{:.2f} s"), ("seconds_p95", "{:.2f} s"), ("errors", "{}")):
         rows.append((key, [fmt.format(report[n][key]) for n in names]))
