@@ -13,6 +13,7 @@ from typing import Protocol
 
 from rapidfuzz import fuzz
 
+from pipeline.extract.date import agrees_in_part
 from pipeline.extract.number import LOOK_ALIKE_LETTERS
 from pipeline.models import DocumentKind, Flag, Letter, LetterNumber
 from pipeline.thai import normalize_text, strip_marks
@@ -22,6 +23,8 @@ from pipeline.thai import normalize_text, strip_marks
 SUBJECT_SIMILARITY = 80.0
 # With a register entry this close, a low-confidence number read is corrected without review.
 AUTO_CORRECT_SUBJECT = 92.0
+# A date read with less confidence may be completed from the register when month and year agree.
+DATE_TRUSTED = 0.8
 # A subject read this close to the register's is the register's (typed from the same letter, no OCR noise).
 ADOPT_REGISTER_SUBJECT = 90.0
 
@@ -101,6 +104,8 @@ def settle(letter: Letter, validation: Validation) -> None:
     letter.number = Field(entry.number, max(letter.number.confidence, 0.99), letter.number.source)
     if letter.date.value == entry.date:
         letter.date = Field(entry.date, max(letter.date.confidence, 0.99), letter.date.source)
+    elif dates_agree(letter, entry):  # a damaged date that shows the register's month and year
+        letter.date = Field(entry.date, max(letter.date.confidence, 0.9), letter.date.source)
     subject = letter.subject.value
     if subject is not None and subject_similarity(subject, entry.subject) >= ADOPT_REGISTER_SUBJECT:
         letter.subject = Field(normalize_text(entry.subject), max(letter.subject.confidence, 0.95),
@@ -195,9 +200,18 @@ def validate(letter: Letter, register: RegisterLookup, *, number_threshold: floa
     return result
 
 
+def dates_agree(letter: Letter, entry: RegisterEntry) -> bool:
+    """The letter's date is the register's: read exactly, or read too poorly to be sure but showing
+    the same month and year (a lost day, a year cut short)."""
+    if letter.date.value == entry.date:
+        return True
+    unsure = letter.date.value is None or letter.date.confidence < DATE_TRUSTED
+    return unsure and bool(letter.date.source) and agrees_in_part(letter.date.source, entry.date)
+
+
 def _mismatch(letter: Letter, entry: RegisterEntry) -> dict[str, object]:
     problems: dict[str, object] = {}
-    if letter.date.value is not None and letter.date.value != entry.date:
+    if letter.date.value is not None and not dates_agree(letter, entry):
         problems["date"] = {"letter": letter.date.value.isoformat(), "register": entry.date.isoformat()}
     if letter.subject.value:
         similarity = subject_similarity(letter.subject.value, entry.subject)

@@ -21,9 +21,9 @@ from pipeline.thai import MONTHS, be_year_to_ce, month_number, normalize_text, s
 _FULL = [full for full, _abbr in MONTHS]
 _ABBR = [abbr for _full, abbr in MONTHS]
 _CHOICES = _FULL + _ABBR + [a.replace(".", "") for a in _ABBR]
-_KEYS = [strip_marks(c) for c in _CHOICES]
+_KEYS = [strip_marks(c).replace(".", "") for c in _CHOICES]
 _DATE = re.compile(
-    r"(?P<day>\d{1,2})\s*(?P<month>[ก-๏.][ก-๏.\s]{1,14}?)\s*(?:พ\.?\s*ศ\.?\s*)?(?P<year>\d{4}|\d{2})(?!\d)"
+    r"(?P<day>\d{1,2})\s*(?P<month>[ก-๏.][ก-๏.\s]{1,14}?)\s*[,;:]?\s*(?:พ\.?\s*ศ\.?\s*)?(?P<year>\d{4}|\d{2})(?!\d)"
 )
 _LABELS = re.compile(r"^\s*(?:ลงวันที่|วันที่)\s*")
 
@@ -48,9 +48,11 @@ def match_month(word: str) -> tuple[int, float] | None:
         return None
     # Compared without marks, which OCR adds and drops most (กุย. for ก.ย.); the score still
     # counts how far the word as read is from the month with its marks.
-    key = strip_marks(word)
+    key = strip_marks(word).replace(".", "")
     found = process.extract(key, _KEYS, scorer=fuzz.ratio, limit=6)
-    if not found or found[0][1] < 72:
+    # Abbreviations are two or three letters: one misread letter leaves 50–67 %, still worth a
+    # (low-confidence) reading.
+    if not found or found[0][1] < (50 if len(key) <= 3 else 72):
         return None
     # Without marks ม.ค. and มี.ค. look alike: among equal skeletons the marks as read decide.
     top = found[0][1]
@@ -60,6 +62,33 @@ def match_month(word: str) -> tuple[int, float] | None:
     if len({i % 12 for _s, _e, i in tied}) > 1:
         confidence = min(confidence, 0.6)  # two months fit equally: a person must look
     return index % 12 + 1, confidence
+
+
+def has_month(text: str) -> bool:
+    """Whether some word of `text` is a month name (as read, marks lost and all)."""
+    body = normalize_text(text)
+    return any(match_month(word) is not None for word in re.findall(r"[ก-๏.]{2,}", body)
+               if len(strip_marks(word).replace(".", "")) >= 2)
+
+
+def agrees_in_part(text: str, date: dt.date) -> bool:
+    """Whether a date too damaged to read (day lost, year cut short) still shows `date`'s month and
+    the end of its year: then the register's date for the same number is this letter's.
+
+    >>> agrees_in_part("ญข่ มีนาคม ๒๕๖๖", dt.date(2023, 3, 7))
+    True
+    >>> agrees_in_part("๓ พ.ย. ๖", dt.date(2024, 11, 3)), agrees_in_part("๓ พ.ย. ๒๕๖๖", dt.date(2024, 11, 3))
+    (True, False)
+    """
+    body = to_arabic_digits(normalize_text(text))
+    months = [match_month(word) for word in re.findall(r"[ก-๏.]{2,}", body)]
+    if not any(m is not None and m[0] == date.month for m in months):
+        return False
+    numbers = re.findall(r"\d+", body)
+    if numbers and numbers[0] == str(date.day):
+        numbers = numbers[1:]  # the day, read
+    be = str(date.year + 543)
+    return not numbers or any(n in be or n in str(date.year) for n in numbers)
 
 
 def parse_date(text: str, *, earliest: int = EARLIEST_YEAR, latest: int = LATEST_YEAR) -> dt.date | None:

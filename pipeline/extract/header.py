@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from pipeline.extract.date import read_date
+from pipeline.extract.date import has_month, read_date
 from pipeline.models import SECRECIES, URGENCIES
 from pipeline.ocr.header import HeaderText
 from pipeline.thai import fold_spaces, strip_marks, to_arabic_digits
@@ -32,10 +32,11 @@ LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _STRIPPED_LABELS = [(name, strip_marks(form), form) for name, forms in LABELS for form in forms]
 # `ที่` with whatever marks OCR left on it, then a code and digits.
 _MARKS = "\u0e31-\u0e3a\u0e47-\u0e4e"
-_NUMBER_LABEL = re.compile(rf"^\s*ท[{_MARKS}]{{0,3}}\s*(?=[ก-ฮ][{_MARKS}]?[ก-ฮ0-9]{{0,2}}\s*[0-9๐-๙])")
+_CODE = rf"(?:[ก-ฮ][{_MARKS}]*){{1,3}}"  # a code as OCR leaves it: letters, a stray mark or letter more
+_NUMBER_LABEL = re.compile(rf"^\s*ท[{_MARKS}]{{0,3}}\s*(?=(?:{_CODE}|[ก-ฮ]\d)\s*[0-9๐-๙])")
 # The number line with its label lost or garbled (หี ลป …, or just ลป ๐๐๑๗.๑/ว …): a code, digits, a slash.
 _UNLABELLED_NUMBER = re.compile(
-    rf"^\s*(?:[ก-ฮ][{_MARKS}]{{0,3}}\s+)?(?=[ก-ฮ][{_MARKS}]?[ก-ฮ]?\s*[0-9๐-๙]{{4,5}}[0-9๐-๙.\s]*/)")
+    rf"^\s*(?:[ก-ฮ][{_MARKS}]{{0,3}}\s+)?(?={_CODE}\s*[0-9๐-๙]{{4,5}}[0-9๐-๙.\s]*/)")
 _DATE_LABEL = re.compile(r"^\s*ว[\u0e31]?นท[\u0e34\u0e35]?[\u0e48]?\s*")
 _ITEM = re.compile(r"^\s*([0-9๐-๙]{1,2}|(?=\.\s))\s*[.)]\s*")  # "๑. …", or ". …" when OCR lost a thin "1"
 _NOT_LETTER_DATE = re.compile(r"เลขรับ|เวลา|ลงวันที่")
@@ -54,6 +55,7 @@ class HeaderFields:
     urgency: str | None = None
     secrecy: str | None = None
     memo_title: bool = False
+    pending_day: str | None = None  # a short text where the day stands, before the month line
     title: str | None = None  # คำสั่ง…, ประกาศ…: a document that is not a letter
     sources: dict[str, list[HeaderText]] = field(default_factory=dict)
 
@@ -270,18 +272,21 @@ def _date_or_mark(out: HeaderFields, line: list[HeaderText], seen_number: bool, 
         text = segment.text
         if not seen_number:
             _classify_mark(out, segment, page_width)
-        if out.date_text is None and seen_number and not _NOT_LETTER_DATE.search(text) \
-                and not _DATE_LABEL.match(text) and segment.indent > 8:
-            if read_date(text):
-                out.date_text = text
-                out.add_source("date", segment)
-            elif re.fullmatch(r"\s*[0-9๐-๙]{1,2}\s*", text):
-                out.date_text = text  # the day alone: month and year follow on the next line
-                out.add_source("date", segment)
-        elif out.date_text is not None and re.fullmatch(r"\s*[0-9๐-๙]{1,2}\s*", out.date_text) \
-                and segment.indent > 8 and read_date(f"{out.date_text} {text}"):
-            out.date_text = f"{out.date_text.strip()} {text}"
+        if out.date_text is not None or not seen_number or _NOT_LETTER_DATE.search(text) \
+                or _DATE_LABEL.match(text) or segment.indent <= 8:
+            continue
+        if read_date(text):
+            out.date_text = text
+        elif len(strip_marks(text).replace(" ", "")) <= 3:
+            out.pending_day = text  # the day alone (added by hand): month and year follow below
             out.add_source("date", segment)
+            continue
+        elif has_month(text):
+            # Month and year, the day above it or lost: kept, unread, for the register to complete.
+            out.date_text = f"{out.pending_day} {text}" if out.pending_day else text
+        else:
+            continue
+        out.add_source("date", segment)
 
 
 def _classify_mark(out: HeaderFields, mark: HeaderText, page_width: int) -> None:
