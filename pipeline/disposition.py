@@ -66,7 +66,11 @@ def dispose(letter: Letter, validation: Validation, resolution: Resolution | Non
         add(Flag.SECRET)
     if letter.missing_attachments:
         add(Flag.MISSING_ATTACHMENTS)
-        return Disposition(Status.HELD, flags, recipients)
+        # Held for return only when the machine is sure of the letter (whom to return it to); an
+        # unsure one is looked at first, the missing attachments among its reasons.
+        if not any(flag in REVIEW_FLAGS for flag in flags):
+            return Disposition(Status.HELD, flags, recipients)
+        return Disposition(Status.NEEDS_REVIEW, flags, recipients)
     if any(flag in REVIEW_FLAGS for flag in flags):
         return Disposition(Status.NEEDS_REVIEW, flags, recipients)
     return Disposition(Status.ROUTED, flags, recipients)

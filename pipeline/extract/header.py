@@ -271,7 +271,13 @@ def _date_or_mark(out: HeaderFields, line: list[HeaderText], seen_number: bool, 
     for segment in line:
         text = segment.text
         if not seen_number:
-            _classify_mark(out, segment, page_width)
+            # Text-sized lines above the number: a mark set not much larger than the text, taken
+            # only when it is plainly one (pieces of a large title are not marks).
+            centre = (segment.box.x + segment.box.w / 2) / page_width
+            if 0.38 <= centre <= 0.62:
+                out.secrecy = out.secrecy or _mark_word(segment.text, SECRECIES, cutoff=80)
+            else:
+                out.urgency = out.urgency or _mark_word(segment.text, URGENCIES, cutoff=80)
         if out.date_text is not None or not seen_number or _NOT_LETTER_DATE.search(text) \
                 or _DATE_LABEL.match(text) or segment.indent <= 8:
             continue
