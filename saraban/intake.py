@@ -26,7 +26,7 @@ from saraban.app import App
 from storage import inbox, letters
 from storage.archive import ArchivedKeys, archive_scan
 from storage.directory import load_directory
-from storage.objects import sha256_of
+from storage.objects import StoreError, sha256_of
 from storage.register import SqlRegister
 from storage.tables import RegisterEntryRow
 
@@ -107,8 +107,25 @@ def check(app: App, letter: Letter) -> Validation:
     return validation
 
 
+# Without Prefect (watcher, backfill batches) the archive step retries on its own, with backoff.
+ARCHIVE_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
 def archive(app: App, fp: Fingerprint, letter: Letter) -> ArchivedKeys:
     return archive_scan(app.store, Path(fp.path), fp.sha256, letter, fp.station)
+
+
+def archive_with_retries(app: App, fp: Fingerprint, letter: Letter,
+                         delays: tuple[float, ...] = ARCHIVE_RETRY_DELAYS) -> ArchivedKeys:
+    """`archive`, retried while the store is unreachable; a lasting outage raises `StoreError`
+    (the caller keeps the file for later: it is not the file's fault)."""
+    for delay in delays:
+        try:
+            return archive(app, fp, letter)
+        except StoreError as exc:
+            log.warning("store unavailable, retrying", extra={"file": fp.path, "stage": "archive", "error": str(exc)})
+            time.sleep(delay)
+    return archive(app, fp, letter)
 
 
 def record(app: App, fp: Fingerprint, letter: Letter, validation: Validation, keys: ArchivedKeys,
@@ -170,7 +187,7 @@ def process_file(app: App, path: Path, station: str | None = None, *, batch: str
             return duplicate
         letter = read(fp, hints(app))
         validation = check(app, letter)
-        keys = archive(app, fp, letter)
+        keys = archive_with_retries(app, fp, letter)
         return record(app, fp, letter, validation, keys, batch=batch)
     except (IntakeError, OSError) as exc:
         return fail(app, path, station, exc, batch=batch)

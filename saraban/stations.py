@@ -39,12 +39,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from pipeline.document import sniff_format
 from pipeline.thai import normalize_text
 from saraban import intake
 from saraban.app import App
 from saraban.intake import IntakeResult
+from storage.objects import StoreError
 from storage.tables import IntakeFileRow
 
 log = logging.getLogger("saraban.stations")
@@ -406,6 +408,8 @@ def safe_process(app: App, path: Path, station: str, *, batch: str | None = None
     """`process_file`, with any unexpected error recorded as a failure instead of raised."""
     try:
         return intake.process_file(app, path, station, batch=batch)
+    except (StoreError, OperationalError):
+        raise  # the archive or the database is down, not the file at fault: it goes back for later
     except Exception as exc:  # a bug or an unexpected library error: this file fails, the rest go on
         log.exception("intake crashed", extra={"file": str(path), "stage": "intake"})
         return intake.fail(app, path, station, exc, batch=batch)
