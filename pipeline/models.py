@@ -142,6 +142,7 @@ class Letter:
     attachment_pages: int = 0
     missing_attachments: bool = False
     distribution: list[str] = field(default_factory=list)  # แจ้งท้าย: unit names listed on a later page
+    distribution_complete: bool = True  # every unit the list declares was read
     review_reasons: list[Flag] = field(default_factory=list)
     seconds: float = 0.0
     lines: list[TextLine] = field(default_factory=list)
@@ -182,6 +183,7 @@ class Letter:
             "attachment_pages": self.attachment_pages,
             "missing_attachments": self.missing_attachments,
             "distribution": list(self.distribution),
+            "distribution_complete": self.distribution_complete,
             "needs_review": self.needs_review,
             "review_reasons": [r.value for r in self.review_reasons],
             "seconds": self.seconds,

@@ -7,7 +7,6 @@ Touches no database or store: `saraban extract` is exactly this.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from pipeline.document import Document, open_document
 from pipeline.errors import BlankScanError
 from pipeline.extract.attachments import PageRole, classify_pages, is_blank, may_be_distribution
 from pipeline.extract.date import read_date
+from pipeline.extract.distribution import Distribution, is_distribution_page, parse_distribution
 from pipeline.extract.header import HeaderFields, parse_header
 from pipeline.extract.kind import document_kind
 from pipeline.extract.number import parse_number
@@ -27,7 +27,7 @@ from pipeline.models import DocumentKind, Field, Flag, Letter, TextLine
 from pipeline.ocr.header import Header, read_header, read_page_lines
 from pipeline.ocr.preprocess import prepare, prepare_thumbnail
 from pipeline.ocr.spelling import Lexicon, default_lexicon
-from pipeline.thai import fold_spaces, normalize_text, strip_marks, to_arabic_digits
+from pipeline.thai import fold_spaces, strip_marks, to_arabic_digits
 
 THUMBNAIL_DPI = 100.0
 _DISTRIBUTION_HINTS = ("แจ้งท้าย", "บัญชี", "รายชื่อ")
@@ -114,29 +114,20 @@ def _later_pages(letter: Letter, doc: Document, fields: HeaderFields, lexicon: L
     if any(strip_marks(h) in addressee for h in _DISTRIBUTION_HINTS):
         for i, ink in enumerate(inks):
             if may_be_distribution(ink):
-                names = _distribution_list(doc, i + 1, lexicon)
-                if names:
+                found = _distribution_list(doc, i + 1, lexicon)
+                if found is not None and found.names:
                     distribution[i] = True
-                    letter.distribution.extend(names)
+                    letter.distribution.extend(found.names)
+                    letter.distribution_complete = letter.distribution_complete and found.complete
     roles = classify_pages(inks, distribution)
     letter.attachment_pages = sum(role is PageRole.ATTACHMENT for role in roles)
     letter.missing_attachments = bool(letter.attachments) and letter.attachment_pages == 0
 
 
-_LIST_ITEM = re.compile(r"^\s*[0-9๐-๙]{1,3}\s*[.)]\s*(.+)$")
-
-
-def _distribution_list(doc: Document, index: int, lexicon: Lexicon | None) -> list[str]:
-    """Unit names of a แจ้งท้าย page, or [] when the page is something else."""
+def _distribution_list(doc: Document, index: int, lexicon: Lexicon | None) -> Distribution | None:
+    """The แจ้งท้าย list on page `index`, or None when the page is something else."""
     lines = read_page_lines(prepare(doc.page(index, colour=False)), lexicon=lexicon)
-    if not lines or strip_marks("แจ้งท้าย") not in strip_marks(" ".join(lines[:2])).replace(" ", ""):
-        return []
-    names = []
-    for line in lines[1:]:
-        match = _LIST_ITEM.match(line)
-        if match:
-            names.append(normalize_text(match.group(1)))
-    return names
+    return parse_distribution(lines) if is_distribution_page(lines) else None
 
 
 def _review_reasons(letter: Letter) -> None:

@@ -104,11 +104,12 @@ SPAN_COST = 1.0  # per matched phrase: prefer one long phrase to two short ones
 def resolve(addressee: str | None, directory: Directory, *, distribution: list[str] | None = None) -> Resolution:
     """The units a letter is addressed to. `distribution`: unit names from a แจ้งท้าย page."""
     result = Resolution()
-    if addressee:
+    if distribution:
         # With a distribution list, `เรียน` is generic ("หัวหน้าส่วนราชการ ตามบัญชีแจ้งท้าย"): the list decides.
-        _resolve_text(normalize_text(addressee), directory, result, strict=not distribution)
-    for name in distribution or []:
-        _resolve_span(_key(name), directory, result, record_failure=True)
+        for name in distribution:
+            _resolve_span(_key(name), directory, result, record_failure=True)
+    elif addressee:
+        _resolve_text(normalize_text(addressee), directory, result)
     return result
 
 
@@ -147,7 +148,7 @@ def _best(key: str, directory: Directory) -> _Match | None:
     return _Match(top, tuple(tied), found[0][0])
 
 
-def _resolve_text(text: str, directory: Directory, result: Resolution, *, strict: bool) -> None:
+def _resolve_text(text: str, directory: Directory, result: Resolution) -> None:
     """Cover the addressee with phrases of the directory at the least cost (dynamic programming).
 
     A span of pieces costs little when it matches a phrase closely, a lot when it matches nothing;
@@ -190,7 +191,7 @@ def _resolve_text(text: str, directory: Directory, result: Resolution, *, strict
             continue
         part = " ".join(pieces[i:j])
         if match is None:
-            if strict and len(span_key) >= 3:
+            if len(span_key) >= 3:
                 result.unresolved.append(part)
             continue
         if len(match.targets) > 1:

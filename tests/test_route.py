@@ -77,3 +77,13 @@ def test_distribution_list_decides_the_recipients(directory: Directory) -> None:
     result = resolve("หัวหน้าส่วนราชการ ตามบัญชีแจ้งท้าย", directory, distribution=names)
     assert result.complete
     assert result.units == {_id(directory, name) for name in names}
+
+
+def test_a_distribution_list_read_short_is_not_complete() -> None:
+    from pipeline.extract.distribution import parse_distribution
+
+    lines = ["(แจ้งท้าย)", "หน่วยงานผู้รับ (๓ หน่วยงาน)", "๑. สำนักงานสถิติจังหวัดลำปาง", "๒. เทศบาลนครลำปาง",
+             "๓. ที่ว่าการอำเภองาว"]
+    assert parse_distribution(lines).complete
+    assert not parse_distribution(lines[:-1]).complete  # a line lost
+    assert not parse_distribution([*lines[:3], "๓. ที่ว่าการอำเภองาว"]).complete  # a number skipped
