@@ -274,18 +274,20 @@ def claim(folder: Path, item: Dropped, *, owner: str, default_station: str) -> C
 
 def abandoned(folder: Path, *, lease_seconds: float = LEASE_SECONDS,
               now: float | None = None) -> Iterator[Path]:
-    """Files in the processing area whose holder is gone: a dead process on this host, or a lease run out."""
+    """Files in the processing area whose holder is gone: a dead process on this host, or a lease run out
+    (the holder touches its claims every lease/5 while it works on them)."""
     now = time.time() if now is None else now
     area = folder / PROCESSING
     if not area.is_dir():
         return
     for station in _subdirs(area):
         for token_dir in _subdirs(station):
-            holder = _holder(token_dir.name)
-            if holder is not None and holder[0] == HOST:
-                if holder[1] == os.getpid() or _pid_alive(holder[1]):
-                    continue
-            else:
+            host, pid = _holder(token_dir.name) or ("", 0)
+            if host == HOST and pid == os.getpid():
+                continue  # this process's own claims
+            if not (host == HOST and not _pid_alive(pid)):
+                # Held elsewhere, or by a live process here (or one that took a dead one's pid):
+                # abandoned only once its holder stopped touching it for a whole lease.
                 try:
                     if now - token_dir.stat().st_mtime < lease_seconds:
                         continue

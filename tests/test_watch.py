@@ -227,6 +227,9 @@ def test_files_left_in_processing_by_a_killed_watcher_are_taken_again(station_ap
     # Held by a live watcher elsewhere, lease still fresh: left alone.
     other = folder / "processing" / "desk" / "other-host+123+live0001+1"
     distinct_copy(LETTERS / "12-bilevel-fax.tif", other / "busy.tif", 13)
+    # Held by a live process of this machine (pid 1 is always alive), lease fresh: left alone too.
+    local = folder / "processing" / "desk" / f"{stations.HOST}+1+live0002+1"
+    distinct_copy(LETTERS / "02-single-addressee.pdf", local / "local.pdf", 14)
 
     watcher = Watcher(station_app, folder, stable_seconds=0.2, workers=1)
     watcher.run_once(timeout=60)
@@ -234,20 +237,22 @@ def test_files_left_in_processing_by_a_killed_watcher_are_taken_again(station_ap
 
     done = {p.name for p in files_under(folder / "done")}
     assert done == {"unfinished.jpg", "recorded.pdf"}
-    assert (other / "busy.tif").exists()
+    assert (other / "busy.tif").exists() and (local / "local.pdf").exists()
     rows = intake_rows(station_app)
     assert sorted(Path(r.path).name for r in rows) == ["recorded.pdf", "unfinished.jpg"]
     assert [r.id for r in rows if r.path.endswith("recorded.pdf")] == [rows[0].id]
     assert watcher.stats.recovered == 2
     assert letter_count(station_app) == 2 and first.status in ("routed", "needs_review")
 
-    # Once the other host's lease runs out (it stopped touching its claim), it is taken too.
+    # Once a lease runs out (the holder stopped touching its claim: hung, or its pid now belongs to
+    # another process), the file is taken too.
     old = time.time() - stations.LEASE_SECONDS - 5
     os.utime(other, (old, old))
+    os.utime(local, (old, old))
     watcher = Watcher(station_app, folder, stable_seconds=0.2, workers=1)
     watcher.run_once(timeout=60)
     watcher.close()
-    assert "busy.tif" in {p.name for p in files_under(folder / "done")}
+    assert {"busy.tif", "local.pdf"} <= {p.name for p in files_under(folder / "done")}
 
 
 def test_delete_after_ingest(tmp_path: Path) -> None:
