@@ -50,8 +50,12 @@ def watch(folder: Annotated[Path, typer.Argument(help="the shared folder: one su
 
     if not once:
         err.print(f"เฝ้าโฟลเดอร์ {folder.resolve()} (กด Ctrl-C เพื่อหยุด)")
-    result = watch_folder(str(folder), stable_seconds=stable_seconds, workers=workers, minutes=minutes,
-                          once=once, polling=polling)
+    try:
+        result = watch_folder(str(folder), stable_seconds=stable_seconds, workers=workers, minutes=minutes,
+                              once=once, polling=polling)
+    except KeyboardInterrupt:  # files being read stay in processing/ and are taken again at the next start
+        err.print("หยุดเฝ้าโฟลเดอร์แล้ว")
+        raise typer.Exit(130) from None
     if as_json:
         _print_json(result)
     else:
