@@ -126,6 +126,7 @@ def test_a_file_written_slowly_is_not_taken_before_it_is_complete(station_app, t
     assert len(intake_rows(station_app)) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)  # 50 letters read: about 40 s on a quiet 2-core machine, minutes on a busy one
 def test_two_watchers_on_one_folder_take_fifty_files_exactly_once(station_app, tmp_path: Path) -> None:
     folder = tmp_path / "watched"
