@@ -35,6 +35,13 @@ MEMO = "05-memo.tif"  # ลป 0418.1/502, sent by ที่ว่าการ�
 MISSING = "03-missing-attachments.pdf"  # lists attachments, none arrived → returns queue
 
 
+# The memo's addressee read unsure and garbled: it still points at its unit (c-51), but not closely
+# enough for the directory to confirm it, so the letter waits for review.
+UNSURE_ADDRESSEE: dict[str, Any] = {"confidence": {"addressee": 0.3},
+                                    "addressee": "ผู้อำนายการลำนักงานลาขาจังหวัดเขต ๑-๒ ลำปาน"}
+UNSURE_SINGLE: dict[str, Any] = {"confidence": {"addressee": 0.3}, "addressee": "นายอำเภอเกาะดาา"}  # → amphoe-02
+
+
 def events(app: App, letter_id: int, action: str) -> list[EventRow]:
     with app.db.session() as session:
         return list(session.scalars(select(EventRow).where(EventRow.letter_id == letter_id,
@@ -143,7 +150,7 @@ def test_corrected_addressee_is_resolved_again_unless_units_are_chosen(loaded_ap
                                                 corrections={"addressee": "นายอำเภอเมืองลำปาง"})
     assert approval.units == ["amphoe-01"] == inbox_units(loaded_app, first.letter_id)
     # Chosen explicitly: exactly those units, whatever the addressee says.
-    second = take_in(loaded_app, MEMO, tmp_path, confidence={"addressee": 0.3})
+    second = take_in(loaded_app, MEMO, tmp_path, **UNSURE_ADDRESSEE)
     assert second.status == "needs_review" and second.recipients == truth(MEMO)["recipients"]
     with loaded_app.db.session() as session:
         operations.approve_and_route(session, second.letter_id, actor="somchai",
@@ -163,7 +170,7 @@ def test_an_unresolvable_addressee_asks_for_units(loaded_app, tmp_path):
 
 
 def test_return_to_sender_then_confirm_shows_it_to_the_sender_unit(loaded_app, tmp_path):
-    result = take_in(loaded_app, MEMO, tmp_path, confidence={"addressee": 0.3})
+    result = take_in(loaded_app, MEMO, tmp_path, **UNSURE_ADDRESSEE)
     with loaded_app.db.session() as session:
         row = operations.return_to_sender(session, result.letter_id, "ไม่มีเอกสารแนบมาด้วย", actor="somchai")
         return_id = row.id
@@ -191,7 +198,7 @@ def test_return_to_sender_then_confirm_shows_it_to_the_sender_unit(loaded_app, t
     with pytest.raises(OperationError, match="ดำเนินการแล้ว"), loaded_app.db.session() as session:
         operations.confirm_return(session, return_id, "somchai")
     with pytest.raises(OperationError, match="เหตุผล"), loaded_app.db.session() as session:
-        other = take_in(loaded_app, SINGLE, tmp_path, confidence={"addressee": 0.3})
+        other = take_in(loaded_app, SINGLE, tmp_path, **UNSURE_SINGLE)
         operations.return_to_sender(session, other.letter_id, "  ", actor="somchai")
 
 
@@ -224,16 +231,17 @@ def test_override_keeps_the_attachment_beside_the_letter_and_routes_it(loaded_ap
         operations.override_return(loaded_app, return_id, attachment, "somchai")
 
 
-def test_override_of_an_unreviewed_unsure_letter_sends_it_to_review(loaded_app, tmp_path):
-    result, return_id = held(loaded_app, tmp_path, confidence={"addressee": 0.3})
-    attachment = tmp_path / "scan.png"
-    attachment.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
-    override = operations.override_return(loaded_app, return_id, attachment, "somchai")
-    assert override.routed_to == [] and override.review_reasons == ["low_confidence"]
+def test_an_unsure_letter_missing_attachments_is_reviewed_before_any_return(loaded_app, tmp_path):
+    # Held for return only when the machine is sure whose letter it is: unsure, a person looks first.
+    result = take_in(loaded_app, MISSING, tmp_path, **UNSURE_SINGLE)
+    assert result.status == "needs_review" and "missing_attachments" in result.flags
     assert letter(loaded_app, result.letter_id).status == "needs_review"
     assert inbox_units(loaded_app, result.letter_id) == []
     with loaded_app.db.session() as session:
+        assert session.scalar(select(ReturnRow).where(ReturnRow.letter_id == result.letter_id)) is None
         assert result.letter_id in [i.letter_id for i in queries.review_queue(session).items]
+
+def test_override_takes_only_a_scan(loaded_app, tmp_path):
     with pytest.raises(OperationError, match="PDF"):
         _other, other_return = held(loaded_app, tmp_path / "2")
         bad = tmp_path / "notes.docx"
@@ -242,7 +250,7 @@ def test_override_of_an_unreviewed_unsure_letter_sends_it_to_review(loaded_app, 
 
 
 def test_mark_not_letter(loaded_app, tmp_path):
-    result = take_in(loaded_app, SINGLE, tmp_path, confidence={"addressee": 0.3})
+    result = take_in(loaded_app, SINGLE, tmp_path, **UNSURE_SINGLE)
     with loaded_app.db.session() as session:
         operations.mark_not_letter(session, result.letter_id, actor="somchai")
     row = letter(loaded_app, result.letter_id)
@@ -287,13 +295,12 @@ def test_unit_receives_and_returns_not_ours_back_to_review(loaded_app, tmp_path)
 
 
 def test_review_queue_order_filters_counts_and_next(loaded_app, tmp_path):
-    unsure = {"addressee": 0.3}
-    older_plain = take_in(loaded_app, SINGLE, tmp_path, confidence=unsure, station="north").letter_id
-    urgent = take_in(loaded_app, SINGLE, tmp_path, urgency="ด่วน", confidence=unsure, station="south")
+    older_plain = take_in(loaded_app, SINGLE, tmp_path, **UNSURE_SINGLE, station="north").letter_id
+    urgent = take_in(loaded_app, SINGLE, tmp_path, urgency="ด่วน", **UNSURE_SINGLE, station="south")
     most_urgent = take_in(loaded_app, SINGLE, tmp_path, urgency="ด่วนที่สุด", number="ลป 0033.009/18216",
                           station="north")
-    very_urgent = take_in(loaded_app, SINGLE, tmp_path, urgency="ด่วนมาก", confidence=unsure, station="north")
-    later_plain = take_in(loaded_app, SINGLE, tmp_path, confidence=unsure, station="south").letter_id
+    very_urgent = take_in(loaded_app, SINGLE, tmp_path, urgency="ด่วนมาก", **UNSURE_SINGLE, station="north")
+    later_plain = take_in(loaded_app, SINGLE, tmp_path, **UNSURE_SINGLE, station="south").letter_id
     with loaded_app.db.session() as session:
         page = queries.review_queue(session)
         order = [i.letter_id for i in page.items]

@@ -41,6 +41,7 @@ from pipeline.models import Flag, Letter, LetterNumber
 from pipeline.validate import CONFUSABLE, SUBJECT_SIMILARITY, confusable_neighbours, subject_similarity
 from saraban import intake
 from saraban.app import App
+from pipeline.reader import NO_HINTS, Hints
 from saraban.intake import Fingerprint, IntakeResult, read
 from storage.directory import import_directory
 from storage.objects import sha256_of
@@ -138,9 +139,9 @@ class Run:
 _READINGS: dict[str, Letter] = {}
 
 
-def _read_once(fp: Fingerprint) -> Letter:
+def _read_once(fp: Fingerprint, hints: Hints = NO_HINTS) -> Letter:
     if fp.sha256 not in _READINGS:
-        _READINGS[fp.sha256] = read(fp)
+        _READINGS[fp.sha256] = read(fp, hints)
     return replace(copy.deepcopy(_READINGS[fp.sha256]), file=fp.path)
 
 
