@@ -36,7 +36,7 @@ def evaluate(folder: Path, threshold: float, margin: float) -> dict[str, int]:
             resolution = route.resolve(addressee, directory, distribution=read.get("distribution") or [])
             sender = next((u.id for u in directory.units.values() if u.name == truth.get("sender_unit")), None)
             units = sorted(resolution.units - {sender})
-            if not resolution.complete:
+            if not resolution.complete or read.get("distribution_complete") is False:
                 counts["review"] += 1
             elif units == truth["recipients"]:
                 counts["exact"] += 1
