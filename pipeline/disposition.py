@@ -59,8 +59,8 @@ def dispose(letter: Letter, validation: Validation, resolution: Resolution | Non
     recipients = sorted((resolution.units if resolution else set()) - {sender_unit})
     if letter.kind is DocumentKind.NOT_LETTER:
         add(Flag.NOT_LETTER)
-    elif resolution is None or not resolution.complete or not letter.distribution_complete:
-        add(Flag.UNRESOLVED_ADDRESSEE)
+    elif resolution is None or not resolution.complete or not letter.distribution_complete or not recipients:
+        add(Flag.UNRESOLVED_ADDRESSEE)  # (no recipients left: addressed only to its own sender)
     if letter.secrecy:
         # Secret letters are never fanned out automatically: a person hands them on.
         add(Flag.SECRET)

@@ -177,6 +177,12 @@ def _fix_committed(name: str, spec: LetterSpec, rng: random.Random, directory: d
     if name.startswith(("02", "06", "18")):
         unit = next(u for u in directory["units"] if u["id"] == "amphoe-02")  # นายอำเภอเกาะคา
         spec.addressee, spec.recipients, spec.distribution = unit["head"], [unit["id"]], []
+        from samples.content import sender_unit_id
+
+        if sender_unit_id(directory, spec.sender) == unit["id"]:  # no unit writes to itself
+            spec.sender = SENDERS[0]
+            spec.number = LetterNumber(SENDERS[0].code, SENDERS[0].agencies[0], spec.number.circular,  # type: ignore[union-attr]
+                                       spec.number.serial)  # type: ignore[union-attr]
     if name.startswith("07"):
         spec.number = replace(spec.number, serial=None)  # type: ignore[arg-type]
     if name.startswith("08") and not spec.references:

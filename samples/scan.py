@@ -99,7 +99,8 @@ def write_scan(images: list[Image.Image], path: Path, settings: ScanSettings) ->
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         layout = img2pdf.get_fixed_dpi_layout_fun((settings.dpi, settings.dpi))
-        path.write_bytes(img2pdf.convert([_encoded(img, settings) for img in images], layout_fun=layout))
+        # No dates in the PDF: the same seed always gives the same bytes.
+        path.write_bytes(img2pdf.convert([_encoded(img, settings) for img in images], layout_fun=layout, nodate=True))
     elif suffix in (".tif", ".tiff"):
         compression = "group4" if images[0].mode == "1" else "jpeg"
         extra = {} if compression == "group4" else {"quality": settings.jpeg_quality}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-STATUS_TH = {"routed": "ส่งเข้ากล่องหนังสือแล้ว", "needs_review": "รอตรวจทาน", "duplicate": "ซ้ำ", "failed": "นำเข้าไม่ได้"}
-STATUS_STYLE = {"routed": "green", "needs_review": "yellow", "duplicate": "cyan", "failed": "red"}
+STATUS_TH = {"routed": "ส่งเข้ากล่องหนังสือแล้ว", "needs_review": "รอตรวจทาน", "held": "รอส่งคืนผู้ส่ง",
+             "duplicate": "ซ้ำ", "failed": "นำเข้าไม่ได้"}
+STATUS_STYLE = {"routed": "green", "needs_review": "yellow", "held": "magenta", "duplicate": "cyan", "failed": "red"}
 
 
 def _recipients(ids: list[str]) -> str:
@@ -28,6 +29,8 @@ def print_intake_table(results: list[dict], console: Console | None = None) -> N
         table.add_column(column, overflow="fold")
     for r in results:
         status = r["status"]
+        if status == "needs_review" and r.get("flags") == ["missing_attachments"]:
+            status = "held"  # in the returns queue: its attachments did not arrive
         table.add_row(
             r["file"].rsplit("/", 1)[-1], r.get("number") or "-", r.get("date") or "-",
             f"[{STATUS_STYLE.get(status, 'white')}]{STATUS_TH.get(status, status)}[/]",
