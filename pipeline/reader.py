@@ -30,6 +30,7 @@ from pipeline.ocr.spelling import Lexicon, default_lexicon
 from pipeline.thai import fold_spaces, strip_marks, to_arabic_digits
 
 THUMBNAIL_DPI = 100.0
+HEADER_SHARE = 0.8  # of page 1, from the top: the header and its first paragraph always fit
 _DISTRIBUTION_HINTS = ("แจ้งท้าย", "บัญชี", "รายชื่อ")
 
 
@@ -55,7 +56,7 @@ def read_letter(path: str | Path, *, display_name: str | None = None, hints: Hin
     started = time.perf_counter()
     doc = open_document(path)
     page = doc.page(0, colour=True)
-    prepared = prepare(page)
+    prepared = prepare(page, keep=HEADER_SHARE)
     if is_blank(prepared.ink):
         raise BlankScanError(Path(path).name)
     header = read_header(prepared, lexicon=lexicon)

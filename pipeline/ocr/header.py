@@ -93,7 +93,7 @@ def header_lines(layout: Layout, dpi: float, *, past_paragraphs: int = 0) -> lis
 
     chosen: list[Line] = []
     for i, line in enumerate(lines):
-        if len(chosen) >= MAX_HEADER_LINES or line.box.y > layout.page_height * 0.7:
+        if len(chosen) >= MAX_HEADER_LINES or line.box.y > layout.page_length * 0.7:
             break
         nxt = next((other for other in lines[i + 1:i + 4] if substantial(other)), None)
         starts_paragraph = (
@@ -193,7 +193,7 @@ def read_header(page: PreparedPage, *, past_paragraphs: int = 0, layout: Layout 
     first_top = chosen[0].box.y if chosen else layout.page_height
     # Large text near the top: the memo title, urgency and secrecy marks printed in black.
     for line in layout.large_lines:
-        if line.box.y < max(first_top, layout.page_height * 0.12) + ch * 4:
+        if line.box.y < max(first_top, layout.page_length * 0.12) + ch * 4:
             factor = ch / max(1.0, line.segments[0].consonant_height)
             mark_jobs.extend(_Job(_scaled(_crop(page, seg.box, pad), factor), seg.box) for seg in line.segments)
     # Red ink: urgency (top left) and secrecy (top and bottom centre), read from the red mask.
@@ -214,7 +214,7 @@ def read_header(page: PreparedPage, *, past_paragraphs: int = 0, layout: Layout 
             token_indents = tuple((crop_x + t.box.x - layout.text_left) / ch for t in read.tokens)
         texts.append(HeaderText(text, job.box, job.line, job.indent, job.fill, read.confidence, job.large,
                                 job.colour, digit_confidence, token_indents, width / ch))
-    bottom = chosen[-1].box.bottom if chosen else int(layout.page_height * 0.4)
+    bottom = chosen[-1].box.bottom if chosen else int(layout.page_length * 0.4)
     crop_box = Box(0, 0, layout.page_width, min(layout.page_height, bottom + int(ch)))
     return Header(texts, layout, crop_box)
 

@@ -63,6 +63,11 @@ class Layout:
     labels: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0), np.int32))
     # connected-component labels of the page (component i of a Segment is label i + 1)
 
+    @property
+    def page_length(self) -> float:
+        """The full A4 page's height implied by its width (the image may hold only its top part)."""
+        return self.page_width * 2 ** 0.5
+
 
 def consonant_height(stats: np.ndarray) -> float:
     """The most common height among letter-like components: the page's consonant height."""

@@ -144,8 +144,9 @@ def is_upside_down(ink_small: np.ndarray) -> bool:
     return below > above * 1.3 and below >= 8
 
 
-def prepare(page: Page, *, work_dpi: float = WORK_DPI) -> PreparedPage:
-    """Upright, deskewed, light-flattened page at `work_dpi`."""
+def prepare(page: Page, *, work_dpi: float = WORK_DPI, keep: float = 1.0) -> PreparedPage:
+    """Upright, deskewed, light-flattened page at `work_dpi`; `keep`: the share of the page, from
+    the top, to produce (the header never reaches the bottom quarter: no need to warp it)."""
     if page.is_colour:
         gray, red, _blue = separate_inks(page.image)
     else:
@@ -161,7 +162,7 @@ def prepare(page: Page, *, work_dpi: float = WORK_DPI) -> PreparedPage:
 
     scale = work_dpi / page.dpi
     matrix = _transform(gray.shape, skew, upside_down, scale)
-    out_size = (round(gray.shape[1] * scale), round(gray.shape[0] * scale))
+    out_size = (round(gray.shape[1] * scale), round(gray.shape[0] * scale * keep))
 
     def warp(img: np.ndarray, fill: int, interpolation: int) -> np.ndarray:
         return cv2.warpAffine(img, matrix, out_size, flags=interpolation, borderValue=fill)
