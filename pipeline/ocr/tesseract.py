@@ -24,7 +24,7 @@ from pipeline.ocr.spelling import Lexicon, correct
 from pipeline.thai import normalize_text
 
 LANG = "tha"
-UNSURE = 0.6  # a token read with less confidence may have a wrong letter, not only a wrong mark
+UNSURE = 0.85  # a token read with less confidence may have a wrong letter, not only a wrong mark
 TIMEOUT_SECONDS = 60
 
 
