@@ -79,7 +79,7 @@ def _code(read: str, known_codes: frozenset[str] = frozenset()) -> str:
     return read
 
 
-LOOK_ALIKE_LETTERS = ("ลส", "กค", "ดต", "บป", "พผ", "ศส", "ธร", "ชซ", "ฆม")
+LOOK_ALIKE_LETTERS = ("ลส", "กค", "ดต", "คด", "บป", "พผ", "ศส", "ธร", "ชซ", "ฆม")
 
 
 def _likely_code(code: str, known: frozenset[str]) -> str:
