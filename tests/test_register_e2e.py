@@ -38,10 +38,10 @@ from sqlalchemy import func, select
 
 from pipeline.extract.number import parse_number
 from pipeline.models import Flag, Letter, LetterNumber
+from pipeline.reader import NO_HINTS, Hints
 from pipeline.validate import CONFUSABLE, SUBJECT_SIMILARITY, confusable_neighbours, subject_similarity
 from saraban import intake
 from saraban.app import App
-from pipeline.reader import NO_HINTS, Hints
 from saraban.intake import Fingerprint, IntakeResult, read
 from storage.directory import import_directory
 from storage.objects import sha256_of
