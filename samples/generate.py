@@ -75,6 +75,8 @@ def produce(spec: LetterSpec, font: FontSpec, settings: ScanSettings, path: Path
     # so in gray and bilevel scans the stamp sits in the top margin.
     spec.stamp_over_text = settings.mode == "colour"
     clean = render(spec, font, rng)
+    if len(clean) > 1 and path.suffix == ".jpg":  # the body ran onto a page the estimate did not count
+        path = path.with_suffix(".tif")
     scanned = [degrade(page, settings, rng, first=(i == 0)) for i, page in enumerate(clean)]
     write_scan(scanned, path, settings)
     truth = spec.truth(path.name, len(clean))
