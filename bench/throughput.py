@@ -418,8 +418,11 @@ def engine_runs(args: argparse.Namespace, base: Path, register: Path, work: Path
     for engine in args.engines.split(","):
         home = fresh_home(work, f"home-{engine}", register)
         if engine == "workers":
+            cpu_before = _children_cpu()
             with prefect_workers(env, home, 2) as pids:
                 run = backfill(base, home, env, workers=2, engine=engine, watch_pids=pids)
+            # The workers (and the flow runs they started) did the reading: counted once they exit.
+            run["cpu_seconds"] = round(_children_cpu() - cpu_before, 1)
         else:
             run = backfill(base, home, env, workers=2, engine=engine)
         run = with_cpu(run)

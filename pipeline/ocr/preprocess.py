@@ -44,19 +44,24 @@ def separate_inks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     paper while black text, even under a stamp, stays dark. What is left of coloured strokes
     (their edges, where JPEG smeared the colour) is whitened using the colour maps.
     """
+    # Every step writes into a buffer already there (`dst=`): pages are read side by side, and each
+    # full-page temporary is 9 MB at 300 dpi.
     r, g, b = cv2.split(rgb)
     # Saturating uint8 arithmetic: negative differences are 0.
-    redness = cv2.multiply(cv2.subtract(r, cv2.max(g, b)), 2)
-    blueness = cv2.multiply(cv2.subtract(b, cv2.max(r, cv2.subtract(g, 10))), 3)
-    gray = cv2.max(cv2.max(r, g), b)
+    scratch = cv2.max(g, b)
+    redness = cv2.multiply(cv2.subtract(r, scratch, dst=scratch), 2, dst=scratch)
+    scratch = cv2.subtract(g, 10)
+    blueness = cv2.multiply(cv2.subtract(b, cv2.max(r, scratch, dst=scratch), dst=scratch), 3, dst=scratch)
+    gray = cv2.max(cv2.max(r, g, dst=r), b, dst=r)
+    del g, b, scratch
     # Thresholds are loose because JPEG halves colour resolution: thin coloured strokes lose chroma.
-    coloured = cv2.bitwise_or(cv2.threshold(redness, 60, 255, cv2.THRESH_BINARY)[1],
-                              cv2.threshold(blueness, 54, 255, cv2.THRESH_BINARY)[1])
+    coloured = cv2.threshold(redness, 60, 255, cv2.THRESH_BINARY)[1]
+    cv2.bitwise_or(coloured, cv2.threshold(blueness, 54, 255, cv2.THRESH_BINARY)[1], dst=coloured)
     # Widen the masks to take stroke edges, but never over pixels dark in every channel
     # (black ink, also where a stamp lies over it).
     coloured = cv2.dilate(coloured, np.ones((5, 5), np.uint8))
-    light = cv2.threshold(gray, 80, 255, cv2.THRESH_BINARY)[1]
-    gray[cv2.bitwise_and(coloured, light) > 0] = 255
+    cv2.bitwise_and(coloured, cv2.threshold(gray, 80, 255, cv2.THRESH_BINARY)[1], dst=coloured)
+    cv2.bitwise_or(gray, coloured, dst=gray)  # where the mask is set (255) the pixel becomes paper
     return gray, redness, blueness
 
 

@@ -208,7 +208,11 @@ def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm:
                 box, conf = Box(0, 0, 0, 0), 0.0
             # Where OCR text enters: normalised, and the marks Tesseract drops restored (letters too,
             # where Tesseract itself was unsure).
-            tokens.append(OcrToken(correct(normalize_text(word), lexicon, letter_edits=conf < UNSURE), box, conf))
+            # (Not in a Latin-only reading: nothing Thai to restore, and no second lexicon of 65 MB.)
+            word = normalize_text(word)
+            if lang != "eng":
+                word = correct(word, lexicon, letter_edits=conf < UNSURE)
+            tokens.append(OcrToken(word, box, conf))
         best[slot] = (weight, tokens)
     result: list[list[OcrToken]] = [best[i][1] if i in best else [] for i in range(len(crops))]
     if lang == LANG:
