@@ -29,11 +29,11 @@ def test_image_scans_become_a_pdf_of_the_same_pages(name: str, tmp_path: Path) -
     image_to_pdf(scan, pdf)
 
     with Image.open(scan) as img:
-        frames = [(f.size, float(f.info.get("dpi", (200, 200))[0]), np.asarray(f.convert("L"), np.int16))
+        frames = [(float(f.info.get("dpi", (200, 200))[0]), np.asarray(f.convert("L"), np.int16))
                   for f in ImageSequence.Iterator(img)]
     doc = open_document(pdf)
     assert doc.page_count == len(frames)
-    for i, (size, dpi, pixels) in enumerate(frames):
+    for i, (dpi, pixels) in enumerate(frames):
         page = doc.page(i, colour=False)  # embedded image, or rendered by Poppler (G4) at 300 dpi
         inches = np.array(page.image.shape) / page.dpi
         assert np.allclose(inches, np.array(pixels.shape) / dpi, rtol=0.01)  # prints at the paper size
