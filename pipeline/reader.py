@@ -69,6 +69,7 @@ def read_letter(path: str | Path, *, display_name: str | None = None, hints: Hin
     letter = Letter(file=display_name or str(path), kind=kind, pages=doc.page_count)
     letter.lines = [TextLine(t.text, t.box, t.confidence) for t in header.texts]
     letter.header_image = _header_image(prepared.gray, header)
+    del prepared, header  # page 1's images and labels (~40 MB) are not needed for the later pages
     if kind is DocumentKind.NOT_LETTER:
         letter.add_reason(Flag.NOT_LETTER)
     else:
