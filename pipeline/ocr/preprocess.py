@@ -154,9 +154,12 @@ def prepare(page: Page, *, work_dpi: float = WORK_DPI, keep: float = 1.0) -> Pre
     the top, to produce (the header never reaches the bottom quarter: no need to warp it)."""
     if page.is_colour:
         gray, red, _blue = separate_inks(page.image)
+        del _blue  # nothing reads blue ink yet: let its 9 MB go now, not after the warps
     else:
         gray, red = page.image, None
     flat = flatten_light(gray, page.dpi)
+    shape = gray.shape
+    del gray  # only `flat` is warped
     small_scale = _ANALYSIS_DPI / page.dpi
     small = binarise(cv2.resize(flat, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA))
     skew = estimate_skew(small)
@@ -166,8 +169,8 @@ def prepare(page: Page, *, work_dpi: float = WORK_DPI, keep: float = 1.0) -> Pre
     upside_down = is_upside_down(straight_small)
 
     scale = work_dpi / page.dpi
-    matrix = _transform(gray.shape, skew, upside_down, scale)
-    out_size = (round(gray.shape[1] * scale), round(gray.shape[0] * scale * keep))
+    matrix = _transform(shape, skew, upside_down, scale)
+    out_size = (round(shape[1] * scale), round(shape[0] * scale * keep))
 
     def warp(img: np.ndarray, fill: int, interpolation: int) -> np.ndarray:
         return cv2.warpAffine(img, matrix, out_size, flags=interpolation, borderValue=fill)
