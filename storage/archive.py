@@ -6,7 +6,8 @@
     letters/<BE year>/<sender code>/<sha256>.ocr.json     the OCR lines
 
 `sha256` is that of the file as received, so the same bytes always land on the same keys.
-Image scans become PDF without re-encoding (img2pdf embeds the JPEG/PNG/G4 streams as they are).
+Image scans become PDF without re-encoding (img2pdf embeds the JPEG/PNG/G4 streams as they are),
+but for JPEG-compressed TIFF pages, which are encoded as JPEG once more (`image_to_pdf`).
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def image_to_pdf(path: Path, target: Path) -> None:
 
 
 def _has_jpeg_tiff_pages(path: Path) -> bool:
+    """A TIFF of JPEG-compressed pages (judged by its first; a mixed one is still converted right)."""
     from PIL import Image
 
     try:
