@@ -71,6 +71,18 @@ def test_touching_digits_are_split(family: str) -> None:
     assert read(token) == "๒๕๖๑๔๓๘๖"
 
 
+@pytest.mark.parametrize("consonant_height", [18, 27])
+def test_slash_touching_the_digit_before_it_is_cut_off(consonant_height: int) -> None:
+    """In a dark scan the foot of `/` runs into the tail of ๔ under it: no upright cut parts them."""
+    laksaman = next(f for f in fonts.font_files("train") if f.family == "Laksaman" and f.weight == 700)
+    style = ScanStyle(blur=0.8, noise=2.0, binarise="fixed", threshold_shift=20)
+    token = scan_token("๐๔๑๗.๓๔/ว ๒๘๒", laksaman, consonant_height, random.Random(3), style=style, tracking=-0.02)
+    slash = token.ink[:, int(token.ink.shape[1] * 0.5):int(token.ink.shape[1] * 0.72)]
+    count, _ = cv2.connectedComponents(slash)
+    assert count - 1 <= 2, "๓, ๔/ and ว: ๔ and / should touch for this test to mean anything"
+    assert read(token) == "๐๔๑๗.๓๔/ว๒๘๒"
+
+
 def test_broken_digit_is_joined() -> None:
     rng = random.Random(6)
     token = scan_token("๒๕๖๑", heldout("bai-jamjuree"), 27, rng, style=ScanStyle(blur=0.3, noise=1.0), tracking=0.05)

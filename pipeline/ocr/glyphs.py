@@ -46,7 +46,11 @@ FRAG = "frag"  # hidden class: not a whole glyph (a piece, or two glyphs touchin
 
 # A column-sharing rule joins marks, the dots of ":" and a digit broken across a horizontal gap.
 _SHARED_COLUMNS = 0.45  # overlap, as a share of the narrower component's width
+_SHARED_ROWS = 0.5  # components sharing more of the shorter one's rows stand side by side
+_NESTED_COLUMNS = 0.8  # side by side, they are one glyph only when one stands this much inside the other
 _MAX_PIECES = 3  # a glyph is at most this many pieces
+_MAX_CUTS = 2  # thin columns tried per unsure atom (more over-split: the model learnt `frag` on two)
+_CUT_SLANTS = (0.0, 0.45)  # px to the right per px up: upright cuts, and cuts leaning like a slash
 _MAX_GLYPH_WIDTH = 1.8  # consonant heights
 _MAX_GAP = 0.4  # consonant heights between two pieces of one glyph
 _SURE = 0.9  # an atom classified at least this sure is not cut nor merged
@@ -75,12 +79,18 @@ class Glyph:
 
 @dataclass(frozen=True)
 class Piece:
-    """Ink of one atom (a group of connected components) between two columns."""
+    """Ink of one atom (a group of connected components) between two columns, upright or slanted.
+
+    A pixel (x, y) of the atom belongs to the piece when `lo <= x + slant * (y - ref) < hi`: with a
+    slant, the cuts lean like a slash, which is how a slash touching the digit before it can be cut off.
+    """
 
     atom: int
     lo: int
     hi: int
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
+    slant: float = 0.0
+    ref: int = 0  # the row where a slanted cut passes through column `lo`/`hi`
 
 
 class Layout:
@@ -99,21 +109,25 @@ class Layout:
     def whole_atoms(self) -> list[Piece]:
         return [Piece(i, box[0], box[2], box) for i, box in enumerate(self.atom_boxes)]
 
-    def cut(self, atom: int) -> list[Piece]:
-        """The atom cut at its thin columns (itself when it has none): candidates for touching glyphs."""
+    def cut(self, atom: int, slant: float = 0.0) -> list[Piece]:
+        """The atom cut at its thin columns (itself when it has none): candidates for touching glyphs.
+        With a `slant`, the columns lean right by that many pixels per row upwards."""
         x0, y0, x1, y1 = self.atom_boxes[atom]
         if x1 - x0 < 0.5 * self.ch:
             return [Piece(atom, x0, x1, (x0, y0, x1, y1))]
-        region = self.atom_map[y0:y1, x0:x1] == atom
-        columns = region.sum(axis=0).astype(np.float32)
+        ys, xs = np.nonzero(self.atom_map[y0:y1, x0:x1] == atom)
+        u = np.floor(xs + slant * ys).astype(np.int64)  # the column, sheared so the cuts stand upright
+        columns = np.bincount(u, minlength=int(u.max()) + 1).astype(np.float32)
         cuts = _cut_columns(columns, self.ch)
+        if not cuts:
+            return [Piece(atom, x0, x1, (x0, y0, x1, y1))]
         pieces = []
-        for lo, hi in zip([0, *cuts], [*cuts, x1 - x0], strict=True):
-            part = region[:, lo:hi]
-            rows = np.flatnonzero(part.any(axis=1))
-            if rows.size:
-                box = (x0 + lo, y0 + int(rows[0]), x0 + hi, y0 + int(rows[-1]) + 1)
-                pieces.append(Piece(atom, x0 + lo, x0 + hi, box))
+        for lo, hi in zip([0, *cuts], [*cuts, columns.size], strict=True):
+            inside = (u >= lo) & (u < hi)
+            if inside.any():
+                px, py = xs[inside], ys[inside]
+                box = (x0 + int(px.min()), y0 + int(py.min()), x0 + int(px.max()) + 1, y0 + int(py.max()) + 1)
+                pieces.append(Piece(atom, x0 + lo, x0 + hi, box, slant, y0))
         return pieces
 
     def mask(self, pieces: Sequence[Piece]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -124,9 +138,11 @@ class Layout:
         y1 = max(p.box[3] for p in pieces)
         atoms = self.atom_map[y0:y1, x0:x1]
         out = np.zeros(atoms.shape, bool)
-        cols = np.arange(x0, x1)[None, :]
+        cols = np.arange(x0, x1, dtype=np.float64)[None, :]
+        rows = np.arange(y0, y1, dtype=np.float64)[:, None]
         for p in pieces:
-            out |= (atoms == p.atom) & (cols >= p.lo) & (cols < p.hi)
+            u = cols + p.slant * (rows - p.ref) if p.slant else cols
+            out |= (atoms == p.atom) & (u >= p.lo) & (u < p.hi)
         return out, (x0, y0, x1, y1)
 
     def features(self, pieces: Sequence[Piece]) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
@@ -187,13 +203,17 @@ def _atoms(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[int, int,
 
     order = sorted(keep, key=lambda i: boxes[i][0])
     for n, a in enumerate(order):
-        ax0, _, ax1, _ = boxes[a]
+        ax0, ay0, ax1, ay1 = boxes[a]
         for b in order[n + 1 :]:
-            bx0, _, bx1, _ = boxes[b]
+            bx0, by0, bx1, by1 = boxes[b]
             if bx0 >= ax1:
                 break
+            narrower = min(ax1 - ax0, bx1 - bx0)
             overlap = min(ax1, bx1) - bx0
-            if overlap >= _SHARED_COLUMNS * min(ax1 - ax0, bx1 - bx0):
+            # Side by side (sharing most rows), two glyphs lean into each other's columns — the
+            # slash after ๔ or ๕, under its tail — so only one nearly inside the other is joined.
+            beside = min(ay1, by1) - max(ay0, by0) > _SHARED_ROWS * min(ay1 - ay0, by1 - by0)
+            if overlap >= (_NESTED_COLUMNS if beside else _SHARED_COLUMNS) * narrower:
                 parent[find(b)] = find(a)
     groups: dict[int, list[int]] = {}
     for i in keep:
@@ -223,7 +243,7 @@ def estimate_baseline(boxes: Sequence[tuple[int, int, int, int]], ch: float) -> 
 
 
 def _cut_columns(columns: np.ndarray, ch: float) -> list[int]:
-    """Up to two columns where the ink is thinnest, away from the edges: where touching glyphs meet."""
+    """Up to `_MAX_CUTS` columns where the ink is thinnest, away from the edges: where touching glyphs meet."""
     width = columns.size
     margin = max(2, round(0.2 * ch))
     if width < 2 * margin + 1:
@@ -237,7 +257,7 @@ def _cut_columns(columns: np.ndarray, ch: float) -> list[int]:
     for x in candidates:
         if all(abs(x - c) >= 0.25 * ch for c in chosen):
             chosen.append(x)
-        if len(chosen) == 2:
+        if len(chosen) == _MAX_CUTS:
             break
     return sorted(chosen)
 
@@ -322,23 +342,13 @@ class GlyphReader:
             and a.box[2] - a.box[0] <= 1.3 * consonant_height
             for p, a in zip(first, atoms, strict=True)
         ]
-        pieces: list[Piece] = []
-        movable: list[bool] = []
-        for atom, ok in zip(atoms, sure, strict=True):
-            parts = [atom] if ok else layout.cut(atom.atom)
-            pieces.extend(parts)
-            movable.extend([not ok] * len(parts))
         if all(sure):
-            chosen = [(i, i + 1) for i in range(len(atoms))]
-            scored = {(i, i + 1): p for i, p in enumerate(first)}
+            readings = [(p, layout.mask([a])[1]) for p, a in zip(first, atoms, strict=True)]
         else:
-            runs = layout.segments(pieces, movable)
-            known = {(i, i + 1): first[atoms.index(p)] for i, p in enumerate(pieces) if p in atoms}
-            todo = [r for r in runs if r not in known]
-            fresh = self._score(layout, [pieces[i:j] for i, j in todo])
-            scored = {**known, **dict(zip(todo, fresh, strict=True))}
-            chosen = self._best_path(len(pieces), scored)
-        readings = [(scored[(i, j)], layout.mask(pieces[i:j])[1]) for i, j in chosen]
+            # Upright cuts part most touching glyphs; slanted ones part a slash from the digit under
+            # its foot (๔/, ๕/). Whichever split reads more probably wins.
+            splits = [self._split(layout, atoms, sure, first, slant) for slant in _CUT_SLANTS]
+            readings = max(splits, key=lambda split: split[0])[1]
         readings = self._digits_in_numbers(readings, consonant_height)
         readings = self._one_script(readings, consonant_height)
         glyphs = []
@@ -371,6 +381,24 @@ class GlyphReader:
             assert glyph is not None
             glyphs.append(glyph)
         return glyphs
+
+    def _split(
+        self, layout: Layout, atoms: list[Piece], sure: list[bool], first: list[np.ndarray], slant: float
+    ) -> tuple[float, list[tuple[np.ndarray, tuple[int, int, int, int]]]]:
+        """The most probable reading with the unsure atoms cut at `slant`: its score and glyphs."""
+        pieces: list[Piece] = []
+        movable: list[bool] = []
+        for atom, ok in zip(atoms, sure, strict=True):
+            parts = [atom] if ok else layout.cut(atom.atom, slant)
+            pieces.extend(parts)
+            movable.extend([not ok] * len(parts))
+        runs = layout.segments(pieces, movable)
+        known = {(i, i + 1): first[atoms.index(p)] for i, p in enumerate(pieces) if p in atoms}
+        todo = [r for r in runs if r not in known]
+        fresh = self._score(layout, [pieces[i:j] for i, j in todo])
+        scored = {**known, **dict(zip(todo, fresh, strict=True))}
+        score, chosen = self._best_path(len(pieces), scored)
+        return score, [(scored[(i, j)], layout.mask(pieces[i:j])[1]) for i, j in chosen]
 
     def _score(self, layout: Layout, runs: list[list[Piece]]) -> list[np.ndarray]:
         shapes = np.empty((len(runs), SHAPE, SHAPE), np.float32)
@@ -443,7 +471,7 @@ class GlyphReader:
     def _best_public(self, probs: np.ndarray) -> int:
         return self._public[int(np.argmax(probs[self._public]))]
 
-    def _best_path(self, count: int, scored: dict[tuple[int, int], np.ndarray]) -> list[tuple[int, int]]:
+    def _best_path(self, count: int, scored: dict[tuple[int, int], np.ndarray]) -> tuple[float, list[tuple[int, int]]]:
         """The split of pieces into glyphs whose readings are jointly most probable (a `frag` reading
         counts only as what is left besides it)."""
         best = [0.0] + [-math.inf] * count
@@ -459,7 +487,7 @@ class GlyphReader:
         while j > 0:
             path.append((back[j], j))
             j = back[j]
-        return path[::-1]
+        return best[count], path[::-1]
 
     def _glyph(self, probs: np.ndarray, box: tuple[int, int, int, int], speck: float = 0.0) -> Glyph | None:
         """A Glyph from the network's output; `other` and `frag` both read as `?`. Ink smaller than
