@@ -190,9 +190,11 @@ def reread(crop: np.ndarray, line: OcrLine, consonant_height: float) -> Reread:
     pad = max(2, int(consonant_height * 0.15))
     parts, confidences = [], []
     months = [_is_month(t.text) for t in line.tokens]
+    # A short token alone on its line may be the day of a date, added by hand above month and year.
+    alone = len(line.tokens) == 1
     for i, token in enumerate(line.tokens):
-        numeric_context = ((i > 0 and (months[i - 1] or strip_marks(line.tokens[i - 1].text) in _BEFORE_NUMBER))
-                           or (i + 1 < len(months) and months[i + 1]))
+        after_label = i > 0 and (months[i - 1] or strip_marks(line.tokens[i - 1].text) in _BEFORE_NUMBER)
+        numeric_context = alone or after_label or (i + 1 < len(months) and months[i + 1])
         lo = line.tokens[i - 1].box.right + 1 if i > 0 else 0
         hi = line.tokens[i + 1].box.x - 1 if i + 1 < len(line.tokens) else None
         text, conf = reread_token(ink, token, consonant_height, pad, numeric_context=numeric_context,

@@ -47,6 +47,7 @@ FRAG = "frag"  # hidden class: not a whole glyph (a piece, or two glyphs touchin
 # A column-sharing rule joins marks, the dots of ":" and a digit broken across a horizontal gap.
 _SHARED_COLUMNS = 0.45  # overlap, as a share of the narrower component's width
 _SHARED_ROWS = 0.5  # components sharing more of the shorter one's rows stand side by side
+_TALL = 0.5  # consonant heights: components at least this tall may be glyphs side by side
 _NESTED_COLUMNS = 0.8  # side by side, they are one glyph only when one stands this much inside the other
 _MAX_PIECES = 3  # a glyph is at most this many pieces
 _MAX_CUTS = 2  # thin columns tried per unsure atom (more over-split: the model learnt `frag` on two)
@@ -212,7 +213,9 @@ def _atoms(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[int, int,
             overlap = min(ax1, bx1) - bx0
             # Side by side (sharing most rows), two glyphs lean into each other's columns — the
             # slash after ๔ or ๕, under its tail — so only one nearly inside the other is joined.
-            beside = min(ay1, by1) - max(ay0, by0) > _SHARED_ROWS * min(ay1 - ay0, by1 - by0)
+            # A speck or a dot beside a stroke is no glyph of its own: it stays with the stroke.
+            shorter = min(ay1 - ay0, by1 - by0)
+            beside = shorter >= _TALL * ch and min(ay1, by1) - max(ay0, by0) > _SHARED_ROWS * shorter
             if overlap >= (_NESTED_COLUMNS if beside else _SHARED_COLUMNS) * narrower:
                 parent[find(b)] = find(a)
     groups: dict[int, list[int]] = {}

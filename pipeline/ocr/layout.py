@@ -145,7 +145,7 @@ def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, 
     # Segments of consonant-sized components first; marks are given to segments afterwards.
     bands: list[tuple[int, int, list[int]]] = []  # (core_top, baseline, members) of each segment
     for members in rows:
-        if len(members) < 2 and ws[members[0]] < ch * 0.6:
+        if len(members) < 2 and ws[members[0]] < ch * 0.6 and not _may_be_glyph(members[0], ws, hs, ch):
             continue
         base = int(np.median([ys[j] + hs[j] for j in members]))
         for seg in _split(members, xs, ws, ch):
@@ -178,12 +178,29 @@ def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, 
         y1 = int(max(ys[j] + hs[j] for j in comps))
         by_row.setdefault(base, []).append(Segment(Box(x0, y0, x1 - x0, y1 - y0), core_top, base, comps))
     lines: list[Line] = []
+    lone: list[Line] = []
     for _base, segments in sorted(by_row.items()):
         segments.sort(key=lambda sg: sg.box.x)
         if sum(sg.box.w for sg in segments) >= ch * 0.9:
             lines.append(Line(segments))
+        elif len(segments) == 1 and len(segments[0].components) == 1 \
+                and _may_be_glyph(segments[0].components[0], ws, hs, ch):
+            lone.append(Line(segments))
+    # A glyph alone is a line only with white space above and below it (the day of a date); beside a
+    # line it is a piece of that line's marks.
+    lines.extend(g for g in lone if not any(_overlap_rows(g.box, line.box) for line in lines))
     lines.sort(key=lambda line: line.baseline)
     return lines
+
+
+def _overlap_rows(a: Box, b: Box) -> bool:
+    return a.y < b.bottom and b.y < a.bottom
+
+
+def _may_be_glyph(index: int, ws: np.ndarray, hs: np.ndarray, ch: float) -> bool:
+    """A component alone on its row that may still be text: the day of a date, added by hand on a line
+    of its own above month and year (`4`), rather than a speck or a sliver of a rule."""
+    return bool(ws[index] >= ch * 0.3 and ch * 0.8 <= hs[index] <= ch * 1.6)
 
 
 def _split(members: list[int], xs: np.ndarray, ws: np.ndarray, ch: float) -> list[list[int]]:

@@ -1,0 +1,65 @@
+"""Header layouts read from rendered pages by the real pipeline (Tesseract, the glyph model)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.ocr.layout import find_lines
+from pipeline.reader import read_letter
+from samples.render import Page, debian_font, mm
+
+BODY = ("ด้วยสำนักงานจังหวัดลำปางขอความร่วมมือหน่วยงานในสังกัดเข้าร่วมกิจกรรมจิตอาสาพัฒนาเพื่อบำเพ็ญประโยชน์"
+        "ในวันที่กำหนด จึงขอให้แจ้งรายชื่อผู้เข้าร่วมภายในสิ้นเดือนนี้")
+
+
+def _letter_with_day_by_hand(day: str, rest: str, font: str) -> Page:
+    """A letter whose day was left blank for the signer and filled in on a line of its own."""
+    page = Page(debian_font(font))
+    page.y = mm(48)
+    page.text(page.left, "ที่ ลป 0017.2/6520")
+    for line in ("ศาลากลางจังหวัดลำปาง", "ถนนวชิราวุธดำเนิน ลป 52000"):  # the sender's address
+        page.text(page.right - page.width("ถนนวชิราวุธดำเนิน ลป 52000"), line)
+        page.newline()
+    page.newline(0.5)
+    date_x = page.image.width // 2 - mm(3)
+    page.text(date_x + mm(4), day)
+    page.newline()
+    page.text(date_x + mm(12), rest)
+    page.newline(1.5)
+    page.labelled("เรื่อง", "ขอความร่วมมือสนับสนุนกิจกรรมจิตอาสาพัฒนา")
+    page.newline(0.5)
+    page.labelled("เรียน", "ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษามัธยมศึกษาเขต 35")
+    page.newline(0.5)
+    page.paragraph(BODY)
+    page.paragraph(BODY)
+    return page
+
+
+@pytest.mark.parametrize(("day", "rest", "font", "expected"), [
+    ("4", "พฤศจิกายน 2567", "Loma", dt.date(2024, 11, 4)),  # one narrow digit alone on its line
+    ("๗", "มีนาคม ๒๕๖๖", "Garuda", dt.date(2023, 3, 7)),  # a Thai digit Tesseract alone reads as ซ
+    ("๗", "มีนาคม ๒๕๖๖", "Sawasdee", dt.date(2023, 3, 7)),  # … or as ญ่
+])
+def test_day_filled_in_by_hand_on_its_own_line(tmp_path: Path, day: str, rest: str, font: str,
+                                               expected: dt.date) -> None:
+    path = tmp_path / "letter.png"
+    _letter_with_day_by_hand(day, rest, font).image.convert("L").save(path, dpi=(300, 300))
+    letter = read_letter(path)
+    assert letter.date.value == expected
+    assert letter.number.value is not None and str(letter.number.value) == "ลป 0017.2/6520"
+
+
+def test_a_speck_alone_is_no_line() -> None:
+    page = Page(debian_font("Loma"))
+    page.y = mm(48)
+    page.text(page.left, "ที่ ลป 0017.2/6520")
+    ink = 255 - np.asarray(page.image.convert("L"))
+    ink = np.where(ink > 127, 255, 0).astype(np.uint8)
+    ink[mm(70):mm(70) + 4, mm(100):mm(100) + 4] = 255  # dust between the lines
+    ink[mm(80):mm(80) + 27, mm(100):mm(100) + 2] = 255  # a hair: as tall as a digit, not as wide
+    lines = find_lines(ink).lines
+    assert len(lines) == 1
