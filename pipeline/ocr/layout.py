@@ -69,11 +69,16 @@ class Layout:
         return self.page_width * 2 ** 0.5
 
 
+# Pages come at 300 dpi (`preprocess.WORK_DPI`), where ก of 8 pt Thai is 14 px: anything smaller is
+# speckle (a dark, uneven bilevel scan has thousands of 8–10 px specks, more than letters).
+MIN_CONSONANT = 14
+
+
 def consonant_height(stats: np.ndarray) -> float:
     """The most common height among letter-like components: the page's consonant height."""
     heights = stats[:, cv2.CC_STAT_HEIGHT]
     widths = stats[:, cv2.CC_STAT_WIDTH]
-    keep = (heights >= 8) & (heights <= 200) & (widths <= heights * 2.5) & (widths >= heights * 0.3)
+    keep = (heights >= MIN_CONSONANT) & (heights <= 200) & (widths <= heights * 2.5) & (widths >= heights * 0.3)
     if keep.sum() < 5:
         return 27.0
     hist = np.bincount(heights[keep])

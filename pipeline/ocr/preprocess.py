@@ -54,6 +54,9 @@ def separate_inks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     blueness = cv2.multiply(cv2.subtract(b, cv2.max(r, scratch, dst=scratch), dst=scratch), 3, dst=scratch)
     gray = cv2.max(cv2.max(r, g, dst=r), b, dst=r)
     del g, b, scratch
+    # Sensor noise makes single pixels of gray paper and black ink look red or blue; widened below,
+    # they would whiten whole words. A median keeps strokes and drops such specks.
+    redness, blueness = cv2.medianBlur(redness, 3), cv2.medianBlur(blueness, 3)
     # Thresholds are loose because JPEG halves colour resolution: thin coloured strokes lose chroma.
     coloured = cv2.threshold(redness, 60, 255, cv2.THRESH_BINARY)[1]
     cv2.bitwise_or(coloured, cv2.threshold(blueness, 54, 255, cv2.THRESH_BINARY)[1], dst=coloured)

@@ -1,0 +1,56 @@
+"""Preparing station scans: coloured ink separated from black text, the page's letter size found."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.document import Page as ScanPage
+from pipeline.ocr.layout import find_lines
+from pipeline.ocr.preprocess import prepare
+from samples.render import RED, Page, debian_font, mm
+
+
+def _header(font: str = "Kinnari") -> Page:
+    page = Page(debian_font(font))
+    page.text(page.left, "ด่วนที่สุด", bold=True, fill=RED, scale=1.9, y=mm(28))
+    page.y = mm(48)
+    page.text(page.left, "ที่ ลป ๐๔๒๑/๘๙๕๕")
+    page.newline(2)
+    page.labelled("เรื่อง", "การรายงานข้อมูลผู้ใช้บริการท่าอากาศยาน")
+    page.newline(0.5)
+    page.labelled("เรียน", "ผู้อำนวยการท่าอากาศยานลำปาง")
+    return page
+
+
+def _ink(rgb: np.ndarray) -> np.ndarray:
+    return prepare(ScanPage(0, rgb, 300.0)).ink > 0
+
+
+def test_sensor_noise_does_not_whiten_black_text() -> None:
+    """Noise makes single pixels of black text look red or blue; they must not take the words with them."""
+    clean = np.asarray(_header().image)
+    noisy = np.clip(clean + np.random.default_rng(1).normal(0, 13, clean.shape), 0, 255).astype(np.uint8)
+    text_rows = slice(mm(44), mm(80))  # below the red mark: black text only
+    kept = _ink(noisy)[text_rows].sum() / _ink(clean)[text_rows].sum()
+    assert kept > 0.9, kept
+
+
+def test_red_mark_is_taken_out_of_the_black_text() -> None:
+    rgb = np.asarray(_header().image)
+    mark_rows = slice(mm(28), mm(40))
+    assert (rgb[mark_rows] < 128).any(), "the mark should be on the page"
+    prepared = prepare(ScanPage(0, rgb, 300.0))
+    assert prepared.red is not None and (prepared.red[mark_rows] > 60).sum() > 1000
+    assert prepared.ink[mark_rows].sum() == 0
+
+
+def test_letter_size_is_found_among_dense_speckle() -> None:
+    """A dark, uneven bilevel scan has far more 8–10 px specks than letters."""
+    gray = np.asarray(_header("Loma").image.convert("L")).copy()
+    rng = np.random.default_rng(2)
+    for _ in range(1500):  # specks at the left edge, where the lamp light fell off
+        y, x = int(rng.integers(0, gray.shape[0] - 10)), int(rng.integers(0, mm(40)))
+        size = int(rng.integers(8, 11))
+        gray[y:y + size, x:x + size] = 0
+    layout = find_lines(np.where(gray < 128, 255, 0).astype(np.uint8))
+    assert 24 <= layout.consonant_height <= 30, layout.consonant_height
