@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import pytest
 
 from pipeline.document import Page as ScanPage
 from pipeline.ocr.layout import find_lines
@@ -54,3 +56,24 @@ def test_letter_size_is_found_among_dense_speckle() -> None:
         gray[y:y + size, x:x + size] = 0
     layout = find_lines(np.where(gray < 128, 255, 0).astype(np.uint8))
     assert 24 <= layout.consonant_height <= 30, layout.consonant_height
+
+
+def _bold_blurred_fax(page: Page) -> np.ndarray:
+    """150 dpi, blurred, thresholded dark: marks run into their letters, as on a worn fax."""
+    gray = np.asarray(page.image.convert("L"))
+    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(small, (0, 0), 1.2)
+    return np.where(blurred < 200, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("turned", [False, True])
+def test_bold_blurred_page_is_turned_upright(turned: bool) -> None:
+    page = _header("Umpush")
+    page.newline(0.5)
+    for _ in range(3):
+        page.paragraph("ด้วยจังหวัดลำปางได้กำหนดจัดประชุมหัวหน้าส่วนราชการประจำเดือน เพื่อให้การบริหารราชการ"
+                       "เป็นไปด้วยความเรียบร้อย จึงขอเชิญท่านเข้าร่วมประชุมตามวัน เวลา และสถานที่ดังกล่าว")
+    scan = _bold_blurred_fax(page)
+    if turned:
+        scan = np.ascontiguousarray(scan[::-1, ::-1])
+    assert prepare(ScanPage(0, scan, 150.0)).upside_down is turned

@@ -121,8 +121,13 @@ def estimate_skew(ink_small: np.ndarray, limit: float = 5.0) -> float:
 
 
 def is_upside_down(ink_small: np.ndarray) -> bool:
-    """Thai puts far more marks above its letters (vowels, tone marks) than below (ุ ู):
-    on a page turned upside down the small marks sit under the letters instead.
+    """Thai puts far more above its letters than below: vowels and tone marks (ุ ู are the only
+    marks below), and ไ โ ใ ป ฝ ฟ rise above the line where only ฎ ฏ ญ ฐ hang under it. On a page
+    turned upside down both sit under the line instead.
+
+    Two counts of that: small marks just over or under a letter, and letters that reach above or
+    below their neighbours' band. The second holds on bold, blurred scans where marks run into
+    their letters and the first finds almost nothing.
     """
     count, labels, stats, _centroids = cv2.connectedComponentsWithStats(ink_small, connectivity=8)
     if count < 20:
@@ -133,12 +138,21 @@ def is_upside_down(ink_small: np.ndarray) -> bool:
     if len(sizable) < 10:
         return False
     letter = float(np.median(sizable))
-    is_core = np.zeros(count, bool)
-    is_core[1:] = (heights >= letter * 0.7) & (heights <= letter * 1.6)
+    above, below = _marks_above_and_below(labels, stats, letter)
+    rise, hang = _letters_rising_and_hanging(stats[1:], letter)
+    up, down = above + rise, below + hang
+    return down > up * 1.3 and down >= 8
+
+
+def _marks_above_and_below(labels: np.ndarray, stats: np.ndarray, letter: float) -> tuple[int, int]:
+    """Small components standing just over a letter, and just under one."""
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    is_core = (heights >= letter * 0.7) & (heights <= letter * 1.6)
+    is_core[0] = False  # the background
     reach = max(2, round(letter * 0.8))
     above = below = 0
-    h = ink_small.shape[0]
-    for i in range(1, count):
+    h = labels.shape[0]
+    for i in range(1, len(stats)):
         x, y, w, hh = stats[i, :4]
         if hh >= letter * 0.6 or w > letter * 1.5 or stats[i, cv2.CC_STAT_AREA] < 2:
             continue
@@ -149,7 +163,32 @@ def is_upside_down(ink_small: np.ndarray) -> bool:
             above += 1
         elif over.size and is_core[over].any():
             below += 1
-    return below > above * 1.3 and below >= 8
+    return above, below
+
+
+def _letters_rising_and_hanging(stats: np.ndarray, letter: float) -> tuple[int, int]:
+    """Letters whose top stands clear above their neighbours' while their bottom is in line with
+    them, and letters hanging below with their top in line."""
+    h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    keep = (h >= 0.7 * letter) & (h <= 2.2 * letter) & (w <= 2.5 * letter) & (w >= 0.3 * letter)
+    s = stats[keep].astype(np.float64)
+    top, bottom = s[:, 1], s[:, 1] + s[:, 3]
+    cx, cy = s[:, 0] + s[:, 2] / 2, (top + bottom) / 2
+    rise = hang = 0
+    for start in range(0, len(s), 512):  # bounded memory on a dense page
+        rows = slice(start, start + 512)
+        near = (np.abs(cy[rows, None] - cy[None, :]) < letter) & (np.abs(cx[rows, None] - cx[None, :]) < 3 * letter)
+        for k, row in enumerate(near):
+            row[start + k] = False
+            if row.sum() < 3:
+                continue
+            band_top, band_bottom = np.median(top[row]), np.median(bottom[row])
+            i = start + k
+            if top[i] < band_top - 0.35 * letter and abs(bottom[i] - band_bottom) < 0.2 * letter:
+                rise += 1
+            elif bottom[i] > band_bottom + 0.35 * letter and abs(top[i] - band_top) < 0.2 * letter:
+                hang += 1
+    return rise, hang
 
 
 def prepare(page: Page, *, work_dpi: float = WORK_DPI, keep: float = 1.0) -> PreparedPage:
