@@ -133,3 +133,20 @@ def test_not_letters() -> None:
                    if r.strip()][:6]
     report = lines(*(line(r, 10, index=i) for i, r in enumerate(report_rows)))
     assert document_kind(parse_header(report, [])) is DocumentKind.NOT_LETTER
+
+
+def test_typewriter_list_marks_set_apart_by_a_tab() -> None:
+    """`สิ่งที่ส่งมาด้วย ๑.` then the item at the next tab stop: two segments, the dot lost by OCR."""
+    read = [
+        [line("ที่ ลป ๐๐๑๘.๑/ว ๘๐๗๕", 0, index=0), line("วันที่ ๖ ก.พ. ๕๘", 33.8, index=0)],
+        [line("เรื่อง การรายงานข้อมูลผู้ได้รับผลกระทบจากอุทกภัย", 0, index=1)],
+        [line("เรียน ผู้อำนวยการศูนย์โรคเรื้อนที่ ๑๐ ลำปาง", 0, index=2)],
+        [line("สิ่งที่ส่งมาด้วย ๑", 0, index=3, tokens=(0.0, 15.1)), line("กำหนดการประชุม จำนวน ๑ แผ่น", 20.3, index=3)],
+        [line("๒", 15.1, index=4), line("แบบตอบรับการเข้าร่วมประชุม จำนวน ๑ แผ่น", 20.3, index=4)],
+        [line("๓.", 15.2, index=5), line("สำเนาหนังสือกระทรวงมหาดไทย จำนวน ๑ แผ่น", 20.3, index=5)],
+    ]
+    fields = parse_header(read, [])
+    assert fields.attachments == ["กำหนดการประชุม จำนวน ๑ แผ่น", "แบบตอบรับการเข้าร่วมประชุม จำนวน ๑ แผ่น",
+                                  "สำเนาหนังสือกระทรวงมหาดไทย จำนวน ๑ แผ่น"]
+    assert fields.number_text == "ลป ๐๐๑๘.๑/ว ๘๐๗๕"  # the memo's date beside the number stays apart
+    assert fields.date_text == "๖ ก.พ. ๕๘"

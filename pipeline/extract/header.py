@@ -190,6 +190,9 @@ def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText], page_wi
                     break
             current = None
             continue
+        if seen_number:
+            line = _joined_list_marks(line)
+            first, text = line[0], line[0].text
         label = match_label(text)
         if label:
             current = _start_field(out, first, *label)
@@ -218,6 +221,20 @@ def _merged(a: HeaderText, b: HeaderText) -> HeaderText:
     return replace(a, text=f"{a.text} {b.text}", box=box, fill=b.fill, confidence=min(a.confidence, b.confidence),
                    digit_confidence=min(a.digit_confidence, b.digit_confidence),
                    token_indents=a.token_indents + b.token_indents)
+
+
+_MARK_AT_END = re.compile(r"(?:^|\s)([0-9๐-๙]{1,2})[.)]?$")
+
+
+def _joined_list_marks(line: list[HeaderText]) -> list[HeaderText]:
+    """A list item's number set apart from its text by a tab (typewriter layouts: `๑.` at the label,
+    the text at the next tab stop) is one segment with that text; OCR often loses the dot."""
+    from dataclasses import replace
+
+    while len(line) > 1 and (mark := _MARK_AT_END.search(line[0].text)):
+        head = line[0].text[:mark.start(1)]
+        line = [replace(_merged(line[0], line[1]), text=f"{head}{mark.group(1)}. {line[1].text}"), *line[2:]]
+    return line
 
 
 def _start_field(out: HeaderFields, first: HeaderText, name: str, rest: str) -> _Open | None:
