@@ -35,3 +35,15 @@ def test_digits_years_months() -> None:
     assert be_year_to_ce(2567) == 2024 and be_year_to_ce(67) == 2024 and be_year_to_ce(2024) == 2024
     assert month_number("ธันวาคม") == 12 and month_number("ธ.ค.") == 12 and month_number("มกรา") is None
     assert strip_marks("ที่") == "ท"
+
+
+def test_mark_restoration_leaves_a_real_letter_as_printed() -> None:
+    """Every word of a real letter, read perfectly, must come out of the OCR repair unchanged
+    (ชั้น, นั้น once lost their marks: their letters spell the agency codes ชน, นน)."""
+    from pipeline.ocr.spelling import correct
+
+    from .conftest import REAL_TEXTS
+
+    words = normalize_text((REAL_TEXTS / "letter-lampang-2561-ita.txt").read_text("utf-8")).split()
+    changed = [(w, correct(w)) for w in words if correct(w) != w]
+    assert len(words) > 250 and changed == []

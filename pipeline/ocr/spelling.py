@@ -34,6 +34,13 @@ DOMAIN_LOG_FREQUENCY = 4.0  # directory names are as likely in a header as commo
 LETTER_EDIT = 3.5  # a letter dropped, added or misread (not just a mark)
 EDIT_MIN_LETTERS = 5  # only long words are corrected letter-wise: short ones have too many neighbours
 EDIT_MIN_LOG_FREQUENCY = 1.5  # and only towards words common enough to be likely
+# Letters Tesseract's Thai model takes for one another (ซักซ้อม read ชักช้อม, มาตรการ read บาตรการ).
+# A word read with one of them swapped costs this much per swap, where what was read is no word.
+CONFUSABLE_LETTERS = ("ชซ", "บม", "พหฟ", "ดค", "กภถ", "ศส")
+CONFUSABLE = 2.0
+CONFUSABLE_MIN_LETTERS = 3
+_CONFUSION_CLASS = str.maketrans({c: group[0] for group in CONFUSABLE_LETTERS for c in group})
+_CONFUSABLE_SET = frozenset("".join(CONFUSABLE_LETTERS))
 
 
 def _skeleton(text: str) -> str:
@@ -48,6 +55,8 @@ class Lexicon:
     # A skeleton with one letter deleted → the common skeletons it comes from (long words only):
     # finds words OCR misread by one letter (ติตตาม → ติดตาม, ปบัติ → ปฏิบัติ).
     near: dict[str, list[str]] = field(default_factory=dict)
+    # A skeleton with confusable letters folded (ซ → ช …) → the common skeletons that fold to it.
+    confusable: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, words: Iterable[tuple[str, float]]) -> Lexicon:
@@ -61,11 +70,21 @@ class Lexicon:
             entry[word] = max(entry.get(word, -math.inf), log_freq)
             longest = max(longest, len(skeleton))
         near: dict[str, list[str]] = {}
+        confusable: dict[str, list[str]] = {}
         for skeleton, entry in table.items():
-            if len(skeleton) >= EDIT_MIN_LETTERS and max(entry.values()) >= EDIT_MIN_LOG_FREQUENCY:
+            common = max(entry.values()) >= EDIT_MIN_LOG_FREQUENCY
+            if len(skeleton) >= EDIT_MIN_LETTERS and common:
                 for i in range(len(skeleton)):
                     near.setdefault(skeleton[:i] + skeleton[i + 1:], []).append(skeleton)
-        return cls({k: sorted(v.items(), key=lambda kv: -kv[1]) for k, v in table.items()}, longest, near)
+            if len(skeleton) >= CONFUSABLE_MIN_LETTERS and common and not _CONFUSABLE_SET.isdisjoint(skeleton):
+                confusable.setdefault(skeleton.translate(_CONFUSION_CLASS), []).append(skeleton)
+        return cls({k: sorted(v.items(), key=lambda kv: -kv[1]) for k, v in table.items()}, longest, near, confusable)
+
+    def confusable_with(self, skeleton: str) -> list[str]:
+        """Known skeletons that differ from `skeleton` only in letters OCR confuses."""
+        if len(skeleton) < CONFUSABLE_MIN_LETTERS:
+            return []
+        return [s for s in self.confusable.get(skeleton.translate(_CONFUSION_CLASS), ()) if s != skeleton]
 
     def one_letter_off(self, skeleton: str) -> set[str]:
         """Known skeletons one letter away (a letter dropped, added or changed by OCR)."""
@@ -166,11 +185,19 @@ def correct_run(run: str, lexicon: Lexicon, *, letter_edits: bool = False) -> st
         for j in range(i + 1, min(n, i + lexicon.max_length) + 1):
             span = skeleton[i:j]
             read = "".join(read_parts[i:j])
-            for word, log_freq in (lexicon.by_skeleton.get(span) or [])[:8]:
+            known = lexicon.by_skeleton.get(span)
+            for word, log_freq in (known or [])[:8]:
                 score = best[i] + (CORPUS_LOG10 - log_freq) + channel_cost(read, word)
                 if score < best[j]:
                     best[j] = score
                     back[j] = (i, word)
+            for other in lexicon.confusable_with(span) if not known else ():
+                swaps = sum(a != b for a, b in zip(span, other, strict=True))
+                for word, log_freq in lexicon.by_skeleton[other][:3]:
+                    score = best[i] + (CORPUS_LOG10 - log_freq) + swaps * CONFUSABLE + channel_cost(read, word)
+                    if score < best[j]:
+                        best[j] = score
+                        back[j] = (i, word)
             for other in lexicon.one_letter_off(span) if letter_edits and j - i >= EDIT_MIN_LETTERS - 1 else ():
                 for word, log_freq in lexicon.by_skeleton[other][:3]:
                     edit = LETTER_EDIT + DROP * max(0, Levenshtein.distance(read, word) - 1) * 0.5
@@ -187,6 +214,10 @@ def correct_run(run: str, lexicon: Lexicon, *, letter_edits: bool = False) -> st
     return "".join(reversed(pieces))
 
 
+def _is_word(text: str, lexicon: Lexicon) -> bool:
+    return any(word == text for word, _f in lexicon.by_skeleton.get(_skeleton(text), ()))
+
+
 def correct(text: str, lexicon: Lexicon | None = None, *, letter_edits: bool = False) -> str:
     """`text` with each Thai run replaced by its most likely printed form; the rest untouched.
 
@@ -198,17 +229,24 @@ def correct(text: str, lexicon: Lexicon | None = None, *, letter_edits: bool = F
     '(ก.บ.จ.) ๑๙ พ.ย.'
     >>> correct("ลำปาง(ปป.ช.)")
     'ลำปาง (ปป.ช.)'
+    >>> correct("ลป่ วิธี ชั้น ปีที่")
+    'ลป วิธี ชั้น ปีที่'
+    >>> correct("ชักช้อมแนวทาง ชักชวน ซักถาม")
+    'ซักซ้อมแนวทาง ชักชวน ซักถาม'
     """
     lexicon = lexicon or default_lexicon()
 
     def repl(match: re.Match[str]) -> str:
         start, end = match.span()
-        if _skeleton(match.group(0)) in _agency_codes():  # ลป, มท … before a number: codes, not words
-            return _skeleton(match.group(0))
+        run = match.group(0)
+        # ลป, มท … before a number are codes, printed without marks (OCR may add a stray one); but
+        # วิธี, ชั้น, นั้น, ปีที่ are words whose letters happen to spell a code (วธ, ชน, นน, ปท).
+        if _skeleton(run) in _agency_codes() and sum(c in _MARK_SET for c in run) <= 1 and not _is_word(run, lexicon):
+            return _skeleton(run)
         # Abbreviations (ก.บ.จ., พ.ศ., มี.ค.) are letters between dots, not words: leave them.
         if (end < len(text) and text[end] == ".") or (start > 0 and text[start - 1] == "."):
             return match.group(0)
-        return correct_run(match.group(0), lexicon, letter_edits=letter_edits)
+        return correct_run(run, lexicon, letter_edits=letter_edits)
 
     # Thai sets a space before an opening parenthesis; OCR often loses it.
     return re.sub(r"([ก-๙])\(", r"\1 (", _THAI_RUN.sub(repl, text))
