@@ -27,7 +27,7 @@ _THAI_RUN = re.compile("[\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e4e]+")
 # Costs in log10 units (−log10 probability). Dropping a mark is what Tesseract does most.
 DROP = 1.3
 ADD = 2.3
-UNKNOWN_CHAR = 3.5  # a base letter no dictionary word explains
+UNKNOWN_CHAR = 4.0  # a base letter no dictionary word explains (more than ที่ read as ท)
 CORPUS_LOG10 = 7.3  # log10 of the corpus size: a word's cost is CORPUS_LOG10 − log10(count)
 FLOOR_FREQUENCY = 0.5  # log10 count of words in the lexicon without a count
 DOMAIN_LOG_FREQUENCY = 4.0  # directory names are as likely in a header as common words
@@ -233,6 +233,8 @@ def correct(text: str, lexicon: Lexicon | None = None, *, letter_edits: bool = F
     'ลป วิธี ชั้น ปีที่'
     >>> correct("ชักช้อมแนวทาง ชักชวน ซักถาม")
     'ซักซ้อมแนวทาง ชักชวน ซักถาม'
+    >>> correct("รุ่นท ๕ ครั้งท 10")
+    'รุ่นที่ ๕ ครั้งที่ 10'
     """
     lexicon = lexicon or default_lexicon()
 
