@@ -150,3 +150,22 @@ def test_typewriter_list_marks_set_apart_by_a_tab() -> None:
                                   "สำเนาหนังสือกระทรวงมหาดไทย จำนวน ๑ แผ่น"]
     assert fields.number_text == "ลป ๐๐๑๘.๑/ว ๘๐๗๕"  # the memo's date beside the number stays apart
     assert fields.date_text == "๖ ก.พ. ๕๘"
+
+
+def test_wrap_before_a_long_word_that_did_not_fit_has_no_space() -> None:
+    """`…และผู้บริหาร` ends short of the margin because `องค์กรปกครองส่วนท้องถิ่น` (one dictionary
+    word) did not fit after it, and no space stood in the line's last third: no space between."""
+    read = lines(
+        line("ที่ ลป ๐๐๑๗.๑/ว ๑๔๑๕๕"),
+        line("๑๕ มิถุนายน ๒๕๕๘", 28, index=1),
+        line("เรื่อง ขอความร่วมมือประชาสัมพันธ์", 0, index=2),
+        line("เรียน หัวหน้าส่วนราชการประจำจังหวัดลำปาง นายอำเภอทุกอำเภอ และผู้บริหาร", 0, index=3,
+             tokens=(0.0, 4.4, 30.0, 40.5), fill=0.795),
+        line("องค์กรปกครองส่วนท้องถิ่น", 4.4, index=4, fill=0.35),
+        line("อ้างถึง หนังสือจังหวัดลำปาง ที่ ลป ๐๐๑๗.๑/ว ๙๙ ลงวันที่ ๑ มิถุนายน ๒๕๕๘ ที่", 0, index=5,
+             tokens=(0.0, 5.5, 19.0, 21.0, 23.0, 33.0, 35.0, 40.0, 41.0, 47.0, 52.0), fill=0.9),
+        line("๑๐ ลำปาง", 5.5, index=6),
+    )
+    fields = parse_header(read, [])
+    assert fields.addressee == "หัวหน้าส่วนราชการประจำจังหวัดลำปาง นายอำเภอทุกอำเภอ และผู้บริหารองค์กรปกครองส่วนท้องถิ่น"
+    assert fields.references == ["หนังสือจังหวัดลำปาง ที่ ลป ๐๐๑๗.๑/ว ๙๙ ลงวันที่ ๑ มิถุนายน ๒๕๕๘ ที่ ๑๐ ลำปาง"]

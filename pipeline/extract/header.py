@@ -122,20 +122,48 @@ class _Open:
     mark_indent: float | None = None  # where a list's `๒.` stands
     last: HeaderText | None = None  # the field's last line so far
 
-    def joiner(self, following: str) -> str:
+    def joiner(self, following: HeaderText) -> str:
         """How a wrapped line joins the one before: a space, unless the break fell inside a phrase.
 
-        Typists break at a space when one falls in the last third of the line, else between two
-        words, which fills the line to the margin. So a full line whose last token runs over more
-        than a third of it was broken inside a phrase. A parenthesis is always preceded by a space.
+        Word processors wrap Thai between dictionary words; typists break subjects and addressees
+        at a space when one falls in the last third of the line. So when the next line's first word
+        would have fitted at the end of the line before, the break was at a space. When it would
+        not, the break was at a space only if the line has one in its last third (a break inside a
+        phrase would have been made there instead). A parenthesis, a number (ที่ ๑๐) and an
+        abbreviation (พ.ศ.) always have a space before them.
         """
         last = self.last
-        inside = last is not None and last.last_token_share > WRAP_INSIDE_PHRASE and last.fill >= FULL_LINE
-        return "" if inside and not following.startswith("(") else " "
+        text = following.text.strip()
+        if last is None or text[:1] in _SPACE_BEFORE or _ABBREVIATION.match(text):
+            return " "
+        word = _first_word_width(following)
+        if word is not None and word + SPACE_WIDTH <= (1.0 - last.fill) * last.text_width:
+            return " "
+        last_space = last.fill - last.last_token_share  # where the line's last space stands, 0..1
+        return " " if last_space >= WRAP_AT_SPACE_FROM else ""
 
 
-WRAP_INSIDE_PHRASE = 0.35
-FULL_LINE = 0.94  # of the text column's width
+WRAP_AT_SPACE_FROM = 0.7  # of the text column (the typists' two thirds, and a margin for measuring)
+SPACE_WIDTH = 0.35  # consonant heights
+_SPACE_BEFORE = frozenset("(0123456789๐๑๒๓๔๕๖๗๘๙")
+_ABBREVIATION = re.compile(r"^(?:[ก-ฮ]\.){1,4}")  # พ.ศ., ก.บ.จ.
+
+
+def _first_word_width(line: HeaderText) -> float | None:
+    """The width, in consonant heights, of the first dictionary word of `line` (None when unknown):
+    its share of the letters of the first space-separated phrase, times that phrase's width."""
+    from pythainlp.tokenize import word_tokenize
+
+    phrase = line.text.strip().split(" ")[0]
+    if not phrase or not line.token_indents or not line.text_width:
+        return None
+    starts = line.token_indents
+    end = starts[1] - SPACE_WIDTH if len(starts) > 1 else line.fill * line.text_width
+    words = word_tokenize(phrase, engine="newmm", keep_whitespace=False)
+    if not words:
+        return None
+    letters = len(strip_marks(phrase)) or 1
+    return (end - starts[0]) * len(strip_marks(words[0])) / letters
 
 
 def _aligned(indent: float, target: float | None) -> bool:
@@ -264,7 +292,7 @@ def _continue_field(out: HeaderFields, field_: _Open, first: HeaderText) -> bool
     if name in (SUBJECT, ADDRESSEE):
         if not _aligned(first.indent, field_.text_indent):
             return False
-        setattr(out, name, f"{getattr(out, name)}{field_.joiner(first.text)}{first.text}")
+        setattr(out, name, f"{getattr(out, name)}{field_.joiner(first)}{first.text}")
         out.add_source(name, first)
         field_.last = first
         return True
@@ -276,7 +304,7 @@ def _continue_field(out: HeaderFields, field_: _Open, first: HeaderText) -> bool
             field_.text_indent = first.indent_of_token(1)
     elif number is None and items and _aligned(first.indent, field_.text_indent) \
             and not _ITEM_COMPLETE[name].search(items[-1]):
-        items[-1] = f"{items[-1]}{field_.joiner(item)}{item}"
+        items[-1] = f"{items[-1]}{field_.joiner(first)}{item}"
     else:
         return False
     out.add_source(name, first)

@@ -235,6 +235,8 @@ def correct(text: str, lexicon: Lexicon | None = None, *, letter_edits: bool = F
     'ซักซ้อมแนวทาง ชักชวน ซักถาม'
     >>> correct("รุ่นท ๕ ครั้งท 10")
     'รุ่นที่ ๕ ครั้งที่ 10'
+    >>> correct("ของทางราชการพ.ศ. ๒๕๕๘")
+    'ของทางราชการ พ.ศ. ๒๕๕๘'
     """
     lexicon = lexicon or default_lexicon()
 
@@ -250,5 +252,8 @@ def correct(text: str, lexicon: Lexicon | None = None, *, letter_edits: bool = F
             return match.group(0)
         return correct_run(run, lexicon, letter_edits=letter_edits)
 
-    # Thai sets a space before an opening parenthesis; OCR often loses it.
-    return re.sub(r"([ก-๙])\(", r"\1 (", _THAI_RUN.sub(repl, text))
+    # Thai sets a space before an opening parenthesis and before the era (พ.ศ., ค.ศ.); OCR often loses it.
+    return _ERA.sub(r"\1 \2", re.sub(r"([ก-๙])\(", r"\1 (", _THAI_RUN.sub(repl, text)))
+
+
+_ERA = re.compile(r"([ก-ฮ][\u0e30-\u0e4e]*)((?:พ|ค)\.ศ\.)")
