@@ -169,3 +169,15 @@ def test_wrap_before_a_long_word_that_did_not_fit_has_no_space() -> None:
     fields = parse_header(read, [])
     assert fields.addressee == "หัวหน้าส่วนราชการประจำจังหวัดลำปาง นายอำเภอทุกอำเภอ และผู้บริหารองค์กรปกครองส่วนท้องถิ่น"
     assert fields.references == ["หนังสือจังหวัดลำปาง ที่ ลป ๐๐๑๗.๑/ว ๙๙ ลงวันที่ ๑ มิถุนายน ๒๕๕๘ ที่ ๑๐ ลำปาง"]
+
+
+def test_sender_address_with_a_code_like_a_month_is_not_the_date() -> None:
+    """`สป` reads like `ส.ค.` one letter off; the line with a postcode is the sender's address."""
+    read = [
+        [line("ที่ ศธ ๐๔๐๙๙.๑/๑๒๘", 0, index=0), line("สำนักงานเขตพื้นที่การศึกษาประถมศึกษาลำปาง เขต ๑", 32.9, index=0)],
+        [line("ถนนวชิราวุธดำเนิน สป ๕๒๐๐๐", 32.9, index=1)],
+        [line("๑๕ สิงหาคม ๒๕๕๘", 31.8, index=2)],
+        [line("เรื่อง รายงานผลการตรวจสอบภายใน", 0, index=3)],
+        [line("เรียน ผู้อำนวยการด่านกักสัตว์ลำปาง", 0, index=4)],
+    ]
+    assert parse_header(read, []).date_text == "๑๕ สิงหาคม ๒๕๕๘"

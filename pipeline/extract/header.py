@@ -39,7 +39,8 @@ _UNLABELLED_NUMBER = re.compile(
     rf"^\s*(?:[ก-ฮ][{_MARKS}]{{0,3}}\s+)?(?={_CODE}\s*[0-9๐-๙]{{4,5}}[0-9๐-๙.\s]*/)")
 _DATE_LABEL = re.compile(r"^\s*ว[\u0e31]?นท[\u0e34\u0e35]?[\u0e48]?\s*")
 _ITEM = re.compile(r"^\s*([0-9๐-๙]{1,2}|(?=\.\s))\s*[.)]\s*")  # "๑. …", or ". …" when OCR lost a thin "1"
-_NOT_LETTER_DATE = re.compile(r"เลขรับ|เวลา|ลงวันที่")
+# Lines that are never the letter's date: a received stamp's, a reference's, the sender's postcode.
+_NOT_LETTER_DATE = re.compile(r"เลขรับ|เวลา|ลงวันที่|[0-9๐-๙]{5}")
 
 
 @dataclass
