@@ -6,6 +6,8 @@
     datetime.date(2024, 11, 19)
     >>> parse_date("วันที่ ๑ ก.พ. ๒๕๖๗")
     datetime.date(2024, 2, 1)
+    >>> parse_date("๒๔ กรกฎาคม ๒๕ ๖๕")
+    datetime.date(2022, 7, 24)
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ _ABBR = [abbr for _full, abbr in MONTHS]
 _CHOICES = _FULL + _ABBR + [a.replace(".", "") for a in _ABBR]
 _KEYS = [strip_marks(c).replace(".", "") for c in _CHOICES]
 _DATE = re.compile(
-    r"(?P<day>\d{1,2})\s*(?P<month>[ก-๏.][ก-๏.\s]{1,14}?)\s*[,;:]?\s*(?:พ\.?\s*ศ\.?\s*)?(?P<year>\d{4}|\d{2})(?!\d)"
+    r"(?P<day>\d{1,2})\s*(?P<month>[ก-๏.][ก-๏.\s]{1,14}?)\s*[,;:]?\s*(?:พ\.?\s*ศ\.?\s*)?"
+    r"(?P<year>\d{4}|\d{2} \d{2}|\d{2})(?!\d)"  # OCR may split a year in two (๒๕ ๖๕)
 )
 _LABELS = re.compile(r"^\s*(?:ลงวันที่|วันที่)\s*")
 
@@ -103,7 +106,7 @@ def read_date(text: str, *, earliest: int = EARLIEST_YEAR, latest: int = LATEST_
         month = match_month(match.group("month"))
         if month is None:
             continue
-        year = be_year_to_ce(int(match.group("year")))
+        year = be_year_to_ce(int(match.group("year").replace(" ", "")))
         if not earliest <= year <= latest:
             continue
         try:
