@@ -157,3 +157,17 @@ def strip_marks(text: str) -> str:
     'สงทสงมาดวย'
     """
     return _MARKS.sub("", normalize_text(text).replace("\u0e33", "\u0e32"))
+
+
+# Letters Tesseract's Thai model takes for one another (ซักซ้อม read ชักช้อม, ก.พ. read ถ.พ.).
+CONFUSABLE_LETTERS = ("ชซ", "บม", "พหฟ", "ดค", "กภถ", "ศส")
+_CONFUSION_CLASS = str.maketrans({c: group[0] for group in CONFUSABLE_LETTERS for c in group})
+
+
+def fold_confusables(text: str) -> str:
+    """`text` with each letter OCR confuses replaced by the first of its group.
+
+    >>> fold_confusables("ซักซ้อม") == fold_confusables("ชักช้อม")
+    True
+    """
+    return text.translate(_CONFUSION_CLASS)

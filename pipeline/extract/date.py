@@ -8,6 +8,8 @@
     datetime.date(2024, 2, 1)
     >>> parse_date("๒๔ กรกฎาคม ๒๕ ๖๕")
     datetime.date(2022, 7, 24)
+    >>> parse_date("17 ถุพ. 2566")  # ก read as ถ
+    datetime.date(2023, 2, 17)
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from pipeline.thai import MONTHS, be_year_to_ce, month_number, normalize_text, strip_marks, to_arabic_digits
+from pipeline.thai import (
+    MONTHS,
+    be_year_to_ce,
+    fold_confusables,
+    month_number,
+    normalize_text,
+    strip_marks,
+    to_arabic_digits,
+)
 
 _FULL = [full for full, _abbr in MONTHS]
 _ABBR = [abbr for _full, abbr in MONTHS]
@@ -31,6 +41,7 @@ _DATE = re.compile(
 _LABELS = re.compile(r"^\s*(?:ลงวันที่|วันที่)\s*")
 
 EARLIEST_YEAR = 1950
+CONFUSED_MONTH = 0.85  # how sure a month read with a confusable letter is
 LATEST_YEAR = 2100
 
 
@@ -52,6 +63,9 @@ def match_month(word: str) -> tuple[int, float] | None:
     # Compared without marks, which OCR adds and drops most (กุย. for ก.ย.); the score still
     # counts how far the word as read is from the month with its marks.
     key = strip_marks(word).replace(".", "")
+    folded = [i % 12 + 1 for i, k in enumerate(_KEYS) if fold_confusables(k) == fold_confusables(key)]
+    if key not in _KEYS and len(set(folded)) == 1:
+        return folded[0], CONFUSED_MONTH  # letters OCR confuses (ถ.พ. for ก.พ.): no other month reads so
     found = process.extract(key, _KEYS, scorer=fuzz.ratio, limit=6)
     # Abbreviations are two or three letters: one misread letter leaves 50–67 %, still worth a
     # (low-confidence) reading.

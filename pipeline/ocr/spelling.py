@@ -20,6 +20,8 @@ from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 
+from pipeline.thai import CONFUSABLE_LETTERS, fold_confusables
+
 _MARKS = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
 _MARK_SET = frozenset(_MARKS)
 _THAI_RUN = re.compile("[\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e4e]+")
@@ -34,12 +36,10 @@ DOMAIN_LOG_FREQUENCY = 4.0  # directory names are as likely in a header as commo
 LETTER_EDIT = 3.5  # a letter dropped, added or misread (not just a mark)
 EDIT_MIN_LETTERS = 5  # only long words are corrected letter-wise: short ones have too many neighbours
 EDIT_MIN_LOG_FREQUENCY = 1.5  # and only towards words common enough to be likely
-# Letters Tesseract's Thai model takes for one another (ซักซ้อม read ชักช้อม, มาตรการ read บาตรการ).
-# A word read with one of them swapped costs this much per swap, where what was read is no word.
-CONFUSABLE_LETTERS = ("ชซ", "บม", "พหฟ", "ดค", "กภถ", "ศส")
+# A word read with letters OCR confuses swapped (มาตรการ read บาตรการ, `thai.CONFUSABLE_LETTERS`)
+# costs this much per swap, where what was read is no word.
 CONFUSABLE = 2.0
 CONFUSABLE_MIN_LETTERS = 3
-_CONFUSION_CLASS = str.maketrans({c: group[0] for group in CONFUSABLE_LETTERS for c in group})
 _CONFUSABLE_SET = frozenset("".join(CONFUSABLE_LETTERS))
 
 
@@ -77,14 +77,14 @@ class Lexicon:
                 for i in range(len(skeleton)):
                     near.setdefault(skeleton[:i] + skeleton[i + 1:], []).append(skeleton)
             if len(skeleton) >= CONFUSABLE_MIN_LETTERS and common and not _CONFUSABLE_SET.isdisjoint(skeleton):
-                confusable.setdefault(skeleton.translate(_CONFUSION_CLASS), []).append(skeleton)
+                confusable.setdefault(fold_confusables(skeleton), []).append(skeleton)
         return cls({k: sorted(v.items(), key=lambda kv: -kv[1]) for k, v in table.items()}, longest, near, confusable)
 
     def confusable_with(self, skeleton: str) -> list[str]:
         """Known skeletons that differ from `skeleton` only in letters OCR confuses."""
         if len(skeleton) < CONFUSABLE_MIN_LETTERS:
             return []
-        return [s for s in self.confusable.get(skeleton.translate(_CONFUSION_CLASS), ()) if s != skeleton]
+        return [s for s in self.confusable.get(fold_confusables(skeleton), ()) if s != skeleton]
 
     def one_letter_off(self, skeleton: str) -> set[str]:
         """Known skeletons one letter away (a letter dropped, added or changed by OCR)."""
