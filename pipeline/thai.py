@@ -159,15 +159,32 @@ def strip_marks(text: str) -> str:
     return _MARKS.sub("", normalize_text(text).replace("\u0e33", "\u0e32"))
 
 
-# Letters Tesseract's Thai model takes for one another (ซักซ้อม read ชักช้อม, ก.พ. read ถ.พ.).
-CONFUSABLE_LETTERS = ("ชซ", "บม", "พหฟ", "ดค", "กภถ", "ศส")
-_CONFUSION_CLASS = str.maketrans({c: group[0] for group in CONFUSABLE_LETTERS for c in group})
+# Pairs of letters OCR takes for one another: Tesseract's Thai model (ซักซ้อม read ชักช้อม, ก.พ. read
+# ถ.พ., มาตรการ read บาตรการ) and codes misread on the number line (สป for ลป).
+LOOK_ALIKE_LETTERS = ("ลส", "กค", "ดต", "คด", "บป", "พผ", "ศส", "ธร", "ชซ", "ฆม", "บม", "พห", "พฟ", "กภ", "กถ")
+
+
+def _look_alike_classes() -> dict[str, str]:
+    """Each look-alike letter → the first letter of its class (letters linked by pairs, transitively)."""
+    parent = {c: c for pair in LOOK_ALIKE_LETTERS for c in pair}
+
+    def root(c: str) -> str:
+        while parent[c] != c:
+            c = parent[c]
+        return c
+
+    for pair in LOOK_ALIKE_LETTERS:
+        parent[root(pair[1])] = root(pair[0])
+    return {c: root(c) for c in parent}
+
+
+_LOOK_ALIKE_CLASS = str.maketrans(_look_alike_classes())
 
 
 def fold_confusables(text: str) -> str:
-    """`text` with each letter OCR confuses replaced by the first of its group.
+    """`text` with each letter OCR confuses replaced by one letter of its class.
 
     >>> fold_confusables("ซักซ้อม") == fold_confusables("ชักช้อม")
     True
     """
-    return text.translate(_CONFUSION_CLASS)
+    return text.translate(_LOOK_ALIKE_CLASS)

@@ -14,9 +14,8 @@ from typing import Protocol
 from rapidfuzz import fuzz
 
 from pipeline.extract.date import agrees_in_part
-from pipeline.extract.number import LOOK_ALIKE_LETTERS
 from pipeline.models import DocumentKind, Flag, Letter, LetterNumber
-from pipeline.thai import normalize_text, strip_marks
+from pipeline.thai import LOOK_ALIKE_LETTERS, normalize_text, strip_marks
 
 # Subjects typed into the register and printed on the letter differ in small ways (spacing,
 # abbreviations, a dropped mark in OCR): token-set similarity on mark-stripped text.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from pipeline.models import LetterNumber
-from pipeline.thai import normalize_text, strip_marks, to_arabic_digits
+from pipeline.thai import LOOK_ALIKE_LETTERS, normalize_text, strip_marks, to_arabic_digits
 
 # Two-letter codes of ministries and provinces that number letters. A read code outside the list
 # is still accepted (new agencies appear) but counts against the number's confidence.
@@ -77,9 +77,6 @@ def _code(read: str, known_codes: frozenset[str] = frozenset()) -> str:
         if fitting:
             break
     return read
-
-
-LOOK_ALIKE_LETTERS = ("ลส", "กค", "ดต", "คด", "บป", "พผ", "ศส", "ธร", "ชซ", "ฆม")
 
 
 def _likely_code(code: str, known: frozenset[str]) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 
-from pipeline.thai import CONFUSABLE_LETTERS, fold_confusables
+from pipeline.thai import LOOK_ALIKE_LETTERS, fold_confusables
 
 _MARKS = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
 _MARK_SET = frozenset(_MARKS)
@@ -36,11 +36,11 @@ DOMAIN_LOG_FREQUENCY = 4.0  # directory names are as likely in a header as commo
 LETTER_EDIT = 3.5  # a letter dropped, added or misread (not just a mark)
 EDIT_MIN_LETTERS = 5  # only long words are corrected letter-wise: short ones have too many neighbours
 EDIT_MIN_LOG_FREQUENCY = 1.5  # and only towards words common enough to be likely
-# A word read with letters OCR confuses swapped (มาตรการ read บาตรการ, `thai.CONFUSABLE_LETTERS`)
+# A word read with letters OCR confuses swapped (มาตรการ read บาตรการ, `thai.LOOK_ALIKE_LETTERS`)
 # costs this much per swap, where what was read is no word.
 CONFUSABLE = 2.0
-CONFUSABLE_MIN_LETTERS = 3
-_CONFUSABLE_SET = frozenset("".join(CONFUSABLE_LETTERS))
+CONFUSABLE_MIN_LETTERS = 4  # short runs are codes and abbreviations more often than words
+_CONFUSABLE_SET = frozenset("".join(LOOK_ALIKE_LETTERS))
 
 
 def _skeleton(text: str) -> str:

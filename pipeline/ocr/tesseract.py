@@ -122,6 +122,7 @@ def _align(text_line: str, chars: list[_Char]) -> list[tuple[str, list[_Char]]]:
 
 _THAI_LETTER = re.compile("[ก-ฮ]")
 _LATIN = re.compile("[A-Za-z0-9]")
+_LATIN_LETTERS = re.compile("[A-Za-z]")
 _STRANGE = re.compile("[^ก-๙A-Za-z0-9\\s.,/()\\-:]")
 
 
@@ -152,7 +153,9 @@ def _latin_second_opinion(crops: list[np.ndarray], lines: list[list[OcrToken]]) 
     second = read_lines(pieces, lang="eng", psm=6)
     for (i, j), alternative in zip(targets, second, strict=True):
         text = "".join(t.text for t in alternative.tokens)
-        if text and not _THAI_LETTER.search(text) and alternative.confidence > lines[i][j].confidence:
+        # A quoted Latin name has three letters or more; two are a Thai code misread (ศธ as Ad).
+        if len(_LATIN_LETTERS.findall(text)) >= 3 and not _THAI_LETTER.search(text) \
+                and alternative.confidence > lines[i][j].confidence:
             old = lines[i][j]
             lines[i][j] = OcrToken(text, old.box, alternative.confidence)
 
