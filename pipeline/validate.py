@@ -54,6 +54,10 @@ class RegisterLookup(Protocol):
         """Entries of the same code and agency (and circular series) in that year."""
         ...
 
+    def on_date(self, date: dt.date) -> Iterable[RegisterEntry]:
+        """Entries sent on that date (for a letter whose number could not be read)."""
+        ...
+
     def received(self, number: LetterNumber, year: int | None) -> int | None:
         """The id of a letter already received with this number, if any."""
         ...
@@ -168,13 +172,13 @@ def validate(letter: Letter, register: RegisterLookup, *, number_threshold: floa
     """Apply the register rules to one read letter."""
     result = Validation()
     number = letter.number.value
-    if letter.kind is DocumentKind.NOT_LETTER or number is None:
+    if letter.kind is DocumentKind.NOT_LETTER:
         return result
-    if not number.complete:
+    if number is not None and not number.complete:
         result.flags.append(Flag.NUMBER_INCOMPLETE)
         return result
     year = letter.year
-    entry = register.find(number, year)
+    entry = register.find(number, year) if number is not None else None
     if entry is not None:
         result.entry = entry
         problems = _mismatch(letter, entry)
@@ -182,7 +186,11 @@ def validate(letter: Letter, register: RegisterLookup, *, number_threshold: floa
             result.flags.append(Flag.REGISTER_MISMATCH)
             result.details["mismatch"] = problems
     else:
-        suggestion = _suggest(letter, number, register, number_threshold)
+        suggestion = _suggest(letter, number, register, number_threshold) if number is not None else None
+        if suggestion is None and letter.number.confidence < number_threshold:
+            suggestion = _suggest_by_date_and_subject(letter, number, register)
+        if suggestion is None and number is None:
+            return result  # nothing read, nothing found: the unread number sends the letter to review
         if suggestion is not None:
             result.suggestion = suggestion
             if suggestion.auto_accept:
@@ -192,6 +200,8 @@ def validate(letter: Letter, register: RegisterLookup, *, number_threshold: floa
         else:
             result.flags.append(Flag.NUMBER_NOT_IN_REGISTER)
     checked = result.entry.number if result.entry is not None else number
+    if checked is None:
+        return result
     duplicate = register.received(checked, year)
     if duplicate is not None:
         result.flags.append(Flag.DUPLICATE)
@@ -241,6 +251,31 @@ def _suggest(letter: Letter, number: LetterNumber, register: RegisterLookup,
     return Suggestion(entry, number.canonical, evidence, auto)
 
 
+def _suggest_by_date_and_subject(letter: Letter, number: LetterNumber | None,
+                                 register: RegisterLookup) -> Suggestion | None:
+    """The one register entry of the letter's date whose subject is the letter's, when the number
+    could not be read (or only unsurely): what a clerk does with a smudged number. What was read of
+    the number must not contradict it (the code, the circular mark)."""
+    date, subject = letter.date.value, letter.subject.value
+    if date is None or letter.date.confidence < DATE_TRUSTED or not subject:
+        return None
+    agreeing = []
+    for entry in register.on_date(date):
+        if number is not None and (entry.number.code != number.code or entry.number.circular != number.circular):
+            continue
+        similarity = subject_similarity(subject, entry.subject)
+        if similarity >= AUTO_CORRECT_SUBJECT:
+            agreeing.append((entry, similarity))
+    if len(agreeing) != 1:
+        return None
+    entry, similarity = agreeing[0]
+    read = number.canonical if number is not None else letter.number.source
+    evidence = {"read": read, "register": entry.number.canonical, "found_by": "date_and_subject",
+                "date_agrees": True, "subject_similarity": round(similarity, 1),
+                "number_confidence": letter.number.confidence}
+    return Suggestion(entry, read, evidence, auto_accept=True)
+
+
 class MemoryRegister:
     """A `RegisterLookup` over entries held in memory (benchmarks, tests, small tools)."""
 
@@ -259,6 +294,9 @@ class MemoryRegister:
     def same_series(self, number: LetterNumber, year: int | None) -> list[RegisterEntry]:
         neighbours = confusable_neighbours(number)
         return [e for (n, y), e in self._by_number.items() if n in neighbours and (year is None or y == year)]
+
+    def on_date(self, date: dt.date) -> list[RegisterEntry]:
+        return [e for e in self._by_number.values() if e.date == date]
 
     def received(self, number: LetterNumber, year: int | None) -> int | None:
         return self._received.get((number.canonical, year))

@@ -225,6 +225,10 @@ class SqlRegister:
         query = query.where(RegisterEntryRow.number.in_(neighbours)) if neighbours else query.where(false())
         return [_entry(row) for row in self.session.scalars(query)]
 
+    def on_date(self, date: dt.date) -> list[RegisterEntry]:
+        rows = self.session.scalars(select(RegisterEntryRow).where(RegisterEntryRow.date == date))
+        return [_entry(row) for row in rows]
+
     def received(self, number: LetterNumber, year: int | None) -> int | None:
         query = select(LetterRow.id).where(LetterRow.number == number.canonical, LetterRow.duplicate_of.is_(None))
         if year is not None:

@@ -119,6 +119,7 @@ class RegisterEntryRow(Base):
     __table_args__ = (
         UniqueConstraint("number", "year", name="uq_register_number_year"),
         Index("ix_register_series", "code", "agency", "circular", "year"),
+        Index("ix_register_date", "date"),
     )
 
 

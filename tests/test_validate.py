@@ -72,6 +72,9 @@ class DictRegister:
         return [e for e in self.entries
                 if (e.number.code, e.number.circular) == series and (year is None or e.date.year == year)]
 
+    def on_date(self, date: dt.date) -> list[RegisterEntry]:
+        return [e for e in self.entries if e.date == date]
+
     def received(self, number: LetterNumber, year: int | None) -> int | None:
         ids = [i for (n, y), i in self.received_ids.items() if n == number.canonical and year in (None, y)]
         return min(ids) if ids else None
@@ -131,8 +134,15 @@ CASES = [
          letter("พร 0023.1/ว", "2025-10-03", STANDARDS), (Flag.NUMBER_INCOMPLETE,)),
     Case("not a letter",
          letter(None, kind=DocumentKind.NOT_LETTER), ()),
-    Case("no number read",
-         letter(None, "2015-06-15", E_DOCUMENT), ()),
+    # A number not read (or read unsurely and not found): the one entry of that date with that subject.
+    Case("no number read: the one entry of the date with the subject, accepted",
+         letter(None, "2015-06-15", E_DOCUMENT), (), entry=N1, suggestion=N1, auto_accept=True),
+    Case("no number read, two entries of the date with the subject: nothing",
+         letter(None, "2024-05-01", "ขอความร่วมมือรายงานข้อมูล"), ()),
+    Case("no number read, no entry of the date with the subject: nothing",
+         letter(None, "2015-06-15", OTHER), ()),
+    Case("no number read, the subject only similar: nothing",
+         letter(None, "2018-02-14", SIMILAR), ()),
     Case("already received",
          letter(N2, "2018-02-14", STANDARDS), (Flag.DUPLICATE,), entry=N2, duplicate_of=41),
     Case("already received and the subject differs",
@@ -161,10 +171,15 @@ CASES = [
          letter(MISREAD_AGENCY, "2015-06-15", OTHER, confidence=0.5), NOT_FOUND),
     Case("two neighbours qualify: no suggestion",
          letter("ลป 0017.2/7005", "2024-05-01", "ขอความร่วมมือรายงานข้อมูล", confidence=0.5), NOT_FOUND),
-    Case("one digit off, but not a confusable pair (1↔5)",
-         letter("ลป 0017.1/ว 54155", "2015-06-15", E_DOCUMENT, confidence=0.5), NOT_FOUND),
-    Case("two confusable digits off",
-         letter("ลป 0013.1/ว 14165", "2015-06-15", E_DOCUMENT, confidence=0.5), NOT_FOUND),
+    Case("one digit off, but not a confusable pair (1↔5): read surely, not found",
+         letter("ลป 0017.1/ว 54155", "2015-06-15", E_DOCUMENT), NOT_FOUND),
+    Case("two confusable digits off: read surely, not found",
+         letter("ลป 0013.1/ว 14165", "2015-06-15", E_DOCUMENT), NOT_FOUND),
+    Case("unsure, not a neighbour, but the one entry of the date with the subject: accepted",
+         letter("ลป 0013.1/ว 14165", "2015-06-15", E_DOCUMENT, confidence=0.5), (),
+         entry=N1, suggestion=N1, auto_accept=True),
+    Case("unsure, the one entry of the date with the subject has another code: not found",
+         letter("มท 0013.1/ว 14165", "2015-06-15", E_DOCUMENT, confidence=0.5), NOT_FOUND),
 ]
 
 
@@ -279,3 +294,18 @@ def test_sql_register_lookups(app: App) -> None:
         # While a letter is re-checked (e.g. after review), it is not its own duplicate.
         assert SqlRegister(session, exclude_letter=43).received(n4042, 2022) is None
         assert SqlRegister(session, exclude_letter=41).received(number("ลป 0017.5/4386"), 2018) is None
+
+
+def test_migrations_build_the_schema_the_tables_declare(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The register's date index (and every other) comes from the migrations, not only the models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.database import Database
+    from storage.tables import Base
+
+    database = Database(f"sqlite:///{tmp_path / 'schema.db'}")
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    database.dispose()
+    assert differences == []
