@@ -181,3 +181,16 @@ def test_sender_address_with_a_code_like_a_month_is_not_the_date() -> None:
         [line("เรียน ผู้อำนวยการด่านกักสัตว์ลำปาง", 0, index=4)],
     ]
     assert parse_header(read, []).date_text == "๑๕ สิงหาคม ๒๕๕๘"
+
+
+def test_label_one_letter_off_both_subject_and_addressee_goes_by_order() -> None:
+    """`เรียง` is one letter from `เรื่อง` and from `เรียน`: first the subject, then the addressee."""
+    read = lines(
+        line("ที่ ลป ๐๔๒๑/๘๙๕๕"),
+        line("๑๙ มีนาคม ๒๕๖๕", 31.2, index=1),
+        line("เรียง การรายงานข้อมูลผู้ได้รับผลกระทบจากอุทกภัย", 0, index=2),
+        line("เรียง ผู้อำนวยการท่าอากาศยานลำปาง", 0, index=3),
+    )
+    fields = parse_header(read, [])
+    assert fields.subject == "การรายงานข้อมูลผู้ได้รับผลกระทบจากอุทกภัย"
+    assert fields.addressee == "ผู้อำนวยการท่าอากาศยานลำปาง"

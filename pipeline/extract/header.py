@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from pipeline.extract.date import has_month, read_date
 from pipeline.models import SECRECIES, URGENCIES
@@ -72,6 +73,23 @@ def match_label(text: str) -> tuple[str, str] | None:
         if head == key or (len(key) >= 4 and fuzz.ratio(head, key) >= 80):
             return name, _after_label(text, form)
     return None
+
+
+_MARGIN = 1.5  # consonant heights: a label stands at the text's left margin
+
+
+def _subject_or_addressee_label(line: HeaderText, out: HeaderFields) -> tuple[str, str] | None:
+    """`เรียง` at the margin, one letter off both `เรื่อง` and `เรียน`: the header's order decides —
+    the subject comes first, the addressee after it. (A wrapped line stands under the text, not at
+    the margin.)"""
+    text = line.text
+    head = strip_marks(text)[:4]
+    if out.addressee is not None or abs(line.indent) > _MARGIN or not any(
+            Levenshtein.distance(head, strip_marks(form)) <= 1 for form in ("เรื่อง", "เรียน")):
+        return None
+    if out.subject is None:
+        return SUBJECT, _after_label(text, "เรื่อง")
+    return ADDRESSEE, _after_label(text, "เรียน")
 
 
 def _after_label(text: str, form: str) -> str:
@@ -222,7 +240,7 @@ def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText], page_wi
         if seen_number:
             line = _joined_list_marks(line)
             first, text = line[0], line[0].text
-        label = match_label(text)
+        label = match_label(text) or _subject_or_addressee_label(first, out)
         if label:
             current = _start_field(out, first, *label)
             continue
