@@ -24,6 +24,7 @@ SUBJECT_SIMILARITY = 80.0
 AUTO_CORRECT_SUBJECT = 92.0
 # A date read with less confidence may be completed from the register when month and year agree.
 DATE_TRUSTED = 0.8
+REGISTER_DATE = 0.9  # confidence of a date taken from the register when none could be read
 # A subject read this close to the register's is the register's (typed from the same letter, no OCR noise).
 ADOPT_REGISTER_SUBJECT = 90.0
 
@@ -91,8 +92,8 @@ def settle(letter: Letter, validation: Validation) -> None:
     """Apply what the register says to the letter as read.
 
     An auto-accepted correction replaces the number read; what the register confirms is certain
-    (confidence raised); the register's typed subject replaces a read one that differs from it
-    only by OCR noise.
+    (confidence raised); a date that could not be read at all is the register's; the register's
+    typed subject replaces a read one that differs from it only by OCR noise.
     """
     from pipeline.models import Field
 
@@ -109,6 +110,8 @@ def settle(letter: Letter, validation: Validation) -> None:
         letter.date = Field(entry.date, max(letter.date.confidence, 0.99), letter.date.source)
     elif dates_agree(letter, entry):  # a damaged date that shows the register's month and year
         letter.date = Field(entry.date, max(letter.date.confidence, 0.9), letter.date.source)
+    elif letter.date.value is None:  # no date could be read: the register's, for this number and subject
+        letter.date = Field(entry.date, REGISTER_DATE, f"{letter.date.source} → ทะเบียน".strip())
     subject = letter.subject.value
     if subject is not None and subject_similarity(subject, entry.subject) >= ADOPT_REGISTER_SUBJECT:
         letter.subject = Field(normalize_text(entry.subject), max(letter.subject.confidence, 0.95),

@@ -309,3 +309,27 @@ def test_migrations_build_the_schema_the_tables_declare(tmp_path) -> None:  # ty
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     database.dispose()
     assert differences == []
+
+
+def test_settle_takes_what_the_register_knows() -> None:
+    from pipeline.validate import settle
+
+    register = DictRegister(REGISTER, {})
+    # A date that could not be read: the register's, once the number and subject agree.
+    read = letter(N1, None, E_DOCUMENT)
+    settle(read, validate(read, register))
+    assert read.date.value == dt.date(2015, 6, 15) and read.date.confidence >= 0.9
+    assert read.number.confidence >= 0.99
+    # A number that could not be read: the one entry of the date with the subject.
+    read = letter(None, "2015-06-15", E_DOCUMENT)
+    settle(read, validate(read, register))
+    assert read.number.value is not None and read.number.value.canonical == N1
+    assert "ทะเบียน" in read.number.source
+    # Neither read: nothing to look up by, nothing taken.
+    read = letter(None, None, E_DOCUMENT)
+    settle(read, validate(read, register))
+    assert read.number.value is None and read.date.value is None
+    # A date read that disagrees: a mismatch for a person, the date stays as read.
+    read = letter(N1, "2015-06-16", E_DOCUMENT)
+    settle(read, validate(read, register))
+    assert read.date.value == dt.date(2015, 6, 16)
