@@ -14,6 +14,7 @@ from typing import Protocol
 from rapidfuzz import fuzz
 
 from pipeline.extract.date import agrees_in_part
+from pipeline.extract.number import is_known_code
 from pipeline.models import DocumentKind, Flag, Letter, LetterNumber
 from pipeline.thai import LOOK_ALIKE_LETTERS, normalize_text, strip_marks
 
@@ -24,6 +25,7 @@ SUBJECT_SIMILARITY = 80.0
 AUTO_CORRECT_SUBJECT = 92.0
 # A date read with less confidence may be completed from the register when month and year agree.
 DATE_TRUSTED = 0.8
+DATE_FOR_LOOKUP = 0.7  # a date this sure may find a letter's entry together with its subject
 REGISTER_DATE = 0.9  # confidence of a date taken from the register when none could be read
 # A subject read this close to the register's is the register's (typed from the same letter, no OCR noise).
 ADOPT_REGISTER_SUBJECT = 90.0
@@ -258,13 +260,15 @@ def _suggest_by_date_and_subject(letter: Letter, number: LetterNumber | None,
                                  register: RegisterLookup) -> Suggestion | None:
     """The one register entry of the letter's date whose subject is the letter's, when the number
     could not be read (or only unsurely): what a clerk does with a smudged number. What was read of
-    the number must not contradict it (the code, the circular mark)."""
+    the number must not contradict it (the circular mark, the code when it is a real one). The date
+    may be a little unsure: a wrong one finds no entry with that subject."""
     date, subject = letter.date.value, letter.subject.value
-    if date is None or letter.date.confidence < DATE_TRUSTED or not subject:
+    if date is None or letter.date.confidence < DATE_FOR_LOOKUP or not subject:
         return None
     agreeing = []
     for entry in register.on_date(date):
-        if number is not None and (entry.number.code != number.code or entry.number.circular != number.circular):
+        if number is not None and (entry.number.circular != number.circular
+                                   or (is_known_code(number.code) and entry.number.code != number.code)):
             continue
         similarity = subject_similarity(subject, entry.subject)
         if similarity >= AUTO_CORRECT_SUBJECT:

@@ -180,6 +180,11 @@ CASES = [
          entry=N1, suggestion=N1, auto_accept=True),
     Case("unsure, the one entry of the date with the subject has another code: not found",
          letter("มท 0013.1/ว 14165", "2015-06-15", E_DOCUMENT, confidence=0.5), NOT_FOUND),
+    Case("unsure, a code that is no code (ศธ read ถ5): the one entry of the date with the subject",
+         letter("ถ5 0013.1/ว 14165", "2015-06-15", E_DOCUMENT, confidence=0.5), (),
+         entry=N1, suggestion=N1, auto_accept=True),
+    Case("unsure, the entry of the date with the subject is not a circular: not found",
+         letter("ลป 0013.1/14165", "2015-06-15", E_DOCUMENT, confidence=0.5), NOT_FOUND),
 ]
 
 
@@ -325,6 +330,12 @@ def test_settle_takes_what_the_register_knows() -> None:
     settle(read, validate(read, register))
     assert read.number.value is not None and read.number.value.canonical == N1
     assert "ทะเบียน" in read.number.source
+    # A date read a little unsurely still finds the entry with the subject; an unsure one does not.
+    for date_confidence, found in ((0.75, True), (0.6, False)):
+        read = letter(None, "2015-06-15", E_DOCUMENT)
+        read.date = Field(read.date.value, date_confidence)
+        settle(read, validate(read, register))
+        assert (read.number.value is not None) is found
     # Neither read: nothing to look up by, nothing taken.
     read = letter(None, None, E_DOCUMENT)
     settle(read, validate(read, register))
