@@ -9,11 +9,12 @@ things equally well, sends the letter to review with the candidates.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from pipeline.thai import normalize_text, strip_marks
+from pipeline.thai import normalize_text, strip_marks, to_arabic_digits
 
 # Fuzzy acceptance, tuned on the samples and bench/accuracy.py (docs/benchmarks.md).
 MATCH_THRESHOLD = 86.0
@@ -139,13 +140,21 @@ def _best(key: str, directory: Directory) -> _Match | None:
     if not found:
         return None
     top = found[0][1]
+    close = [(text, index) for text, score, index in found if top - score < AMBIGUITY_MARGIN]
+    # Units that differ by a number only (เขต ๑, เขต ๓): the number read decides, when one has it.
+    numbers = _numbers(key)
+    if numbers and any(_numbers(text) == numbers for text, _i in close):
+        close = [(text, index) for text, index in close if _numbers(text) == numbers]
     tied: list[tuple[str, str]] = []
-    for _text, score, index in found:
-        if top - score < AMBIGUITY_MARGIN:
-            _phrase, kind, ident = directory.phrases[index]
-            if (kind, ident) not in tied:
-                tied.append((kind, ident))
+    for _text, index in close:
+        _phrase, kind, ident = directory.phrases[index]
+        if (kind, ident) not in tied:
+            tied.append((kind, ident))
     return _Match(top, tuple(tied), found[0][0])
+
+
+def _numbers(key: str) -> list[str]:
+    return re.findall(r"\d+", to_arabic_digits(key))
 
 
 def _resolve_text(text: str, directory: Directory, result: Resolution) -> None:

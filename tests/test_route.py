@@ -87,3 +87,13 @@ def test_a_distribution_list_read_short_is_not_complete() -> None:
     assert parse_distribution(lines).complete
     assert not parse_distribution(lines[:-1]).complete  # a line lost
     assert not parse_distribution([*lines[:3], "๓. ที่ว่าการอำเภองาว"]).complete  # a number skipped
+
+
+def test_units_that_differ_by_their_number_only(directory: Directory) -> None:
+    """The three เขต of the primary education area: the number read decides, the rest may be noisy."""
+    area = "สำนักงานเขตพื้นที่การศึกษาระถมศึกษาลำปาง"  # as the real distribution list spells it
+    for digit, arabic in (("๑", "1"), ("๒", "2"), ("๓", "3")):
+        unit = _id(directory, f"{area} เขต {digit}")
+        assert resolve(f"ผู้อำนวยการ{area} เขต {digit}", directory).units == {unit}
+        assert resolve(f"ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษาประถมศึกษาลำปาง เขต {arabic}", directory).units == {unit}
+    assert not resolve(f"ผู้อำนวยการ{area}", directory).complete  # no number: which one is for a person
