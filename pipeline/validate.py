@@ -25,6 +25,7 @@ SUBJECT_SIMILARITY = 80.0
 AUTO_CORRECT_SUBJECT = 92.0
 # A date read with less confidence may be completed from the register when month and year agree.
 DATE_TRUSTED = 0.8
+DATE_UNREAD = 0.5  # a date read less surely than this is as good as unread
 DATE_FOR_LOOKUP = 0.7  # a date this sure may find a letter's entry together with its subject
 REGISTER_DATE = 0.9  # confidence of a date taken from the register when none could be read
 # A subject read this close to the register's is the register's (typed from the same letter, no OCR noise).
@@ -94,7 +95,7 @@ def settle(letter: Letter, validation: Validation) -> None:
     """Apply what the register says to the letter as read.
 
     An auto-accepted correction replaces the number read; what the register confirms is certain
-    (confidence raised); a date that could not be read at all is the register's; the register's
+    (confidence raised); a date that could not be read (or hardly) is the register's; the register's
     typed subject replaces a read one that differs from it only by OCR noise.
     """
     from pipeline.models import Field
@@ -103,6 +104,8 @@ def settle(letter: Letter, validation: Validation) -> None:
     if suggestion is not None and suggestion.auto_accept:
         letter.number = Field(suggestion.entry.number, max(letter.number.confidence, 0.9),
                               f"{letter.number.source} → ทะเบียน: {suggestion.entry.number.canonical}")
+        if suggestion.entry.number.complete and Flag.NUMBER_INCOMPLETE in letter.review_reasons:
+            letter.review_reasons.remove(Flag.NUMBER_INCOMPLETE)  # the serial OCR lost, from the register
     entry = validation.entry
     if entry is None or not validation.confirmed:
         return
@@ -112,7 +115,9 @@ def settle(letter: Letter, validation: Validation) -> None:
         letter.date = Field(entry.date, max(letter.date.confidence, 0.99), letter.date.source)
     elif dates_agree(letter, entry):  # a damaged date that shows the register's month and year
         letter.date = Field(entry.date, max(letter.date.confidence, 0.9), letter.date.source)
-    elif letter.date.value is None:  # no date could be read: the register's, for this number and subject
+    elif letter.date.value is None or letter.date.confidence < DATE_UNREAD:
+        # No date could be read (or hardly: an implausible year, a month barely matched): the
+        # register's, for this number and subject.
         letter.date = Field(entry.date, REGISTER_DATE, f"{letter.date.source} → ทะเบียน".strip())
     subject = letter.subject.value
     if subject is not None and subject_similarity(subject, entry.subject) >= ADOPT_REGISTER_SUBJECT:
@@ -179,20 +184,28 @@ def validate(letter: Letter, register: RegisterLookup, *, number_threshold: floa
     number = letter.number.value
     if letter.kind is DocumentKind.NOT_LETTER:
         return result
+    unsure = letter.number.confidence < number_threshold
     if number is not None and not number.complete:
-        result.flags.append(Flag.NUMBER_INCOMPLETE)
-        return result
-    year = letter.year
-    entry = register.find(number, year) if number is not None else None
+        # A blank serial is flagged (domain.md §3) — unless it was read unsurely and the register
+        # has this letter by its date and subject: then OCR lost the serial.
+        found = _suggest_by_date_and_subject(letter, number, register) if unsure else None
+        if found is None:
+            result.flags.append(Flag.NUMBER_INCOMPLETE)
+            return result
+        number = found.entry.number
+        result.suggestion, result.entry = found, found.entry
+    # The year the serial belongs to; from a date as good as unread (2050 for 2024), any year.
+    year = letter.year if letter.date.confidence >= DATE_UNREAD else None
+    entry = register.find(number, year) if number is not None and result.entry is None else None
     if entry is not None:
         result.entry = entry
         problems = _mismatch(letter, entry)
         if problems:
             result.flags.append(Flag.REGISTER_MISMATCH)
             result.details["mismatch"] = problems
-    else:
+    elif result.entry is None:
         suggestion = _suggest(letter, number, register, number_threshold) if number is not None else None
-        if suggestion is None and letter.number.confidence < number_threshold:
+        if suggestion is None and unsure:
             suggestion = _suggest_by_date_and_subject(letter, number, register)
         if suggestion is None and number is None:
             return result  # nothing read, nothing found: the unread number sends the letter to review
@@ -225,7 +238,7 @@ def dates_agree(letter: Letter, entry: RegisterEntry) -> bool:
 
 def _mismatch(letter: Letter, entry: RegisterEntry) -> dict[str, object]:
     problems: dict[str, object] = {}
-    if letter.date.value is not None and not dates_agree(letter, entry):
+    if letter.date.value is not None and letter.date.confidence >= DATE_UNREAD and not dates_agree(letter, entry):
         problems["date"] = {"letter": letter.date.value.isoformat(), "register": entry.date.isoformat()}
     if letter.subject.value:
         similarity = subject_similarity(letter.subject.value, entry.subject)
@@ -267,8 +280,10 @@ def _suggest_by_date_and_subject(letter: Letter, number: LetterNumber | None,
         return None
     agreeing = []
     for entry in register.on_date(date):
-        if number is not None and (entry.number.circular != number.circular
-                                   or (is_known_code(number.code) and entry.number.code != number.code)):
+        # A number without its serial may have lost its ว with it; the agency was read, and must agree.
+        if number is not None and ((number.complete and entry.number.circular != number.circular)
+                                   or (is_known_code(number.code) and entry.number.code != number.code)
+                                   or (not number.complete and entry.number.agency != number.agency)):
             continue
         similarity = subject_similarity(subject, entry.subject)
         if similarity >= AUTO_CORRECT_SUBJECT:

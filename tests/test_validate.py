@@ -132,6 +132,16 @@ CASES = [
          letter("ลป 0017.5/ว 4386", "2018-02-14", STANDARDS), NOT_FOUND),
     Case("blank serial",
          letter("พร 0023.1/ว", "2025-10-03", STANDARDS), (Flag.NUMBER_INCOMPLETE,)),
+    Case("blank serial read surely, though the register has the date and subject: flagged",
+         letter("ลป 0017.1/ว", "2015-06-15", E_DOCUMENT), (Flag.NUMBER_INCOMPLETE,)),
+    Case("serial lost by OCR (read unsurely): the entry of the date with the subject and agency",
+         letter("ลป 0017.1/ว", "2015-06-15", E_DOCUMENT, confidence=0.6), (),
+         entry=N1, suggestion=N1, auto_accept=True),
+    Case("serial and ว lost by OCR: the same",
+         letter("ลป 0017.1/", "2015-06-15", E_DOCUMENT, confidence=0.6), (),
+         entry=N1, suggestion=N1, auto_accept=True),
+    Case("serial lost, another agency read: flagged",
+         letter("ลป 0017.2/ว", "2015-06-15", E_DOCUMENT, confidence=0.6), (Flag.NUMBER_INCOMPLETE,)),
     Case("not a letter",
          letter(None, kind=DocumentKind.NOT_LETTER), ()),
     # A number not read (or read unsurely and not found): the one entry of that date with that subject.
@@ -340,6 +350,20 @@ def test_settle_takes_what_the_register_knows() -> None:
     read = letter(None, None, E_DOCUMENT)
     settle(read, validate(read, register))
     assert read.number.value is None and read.date.value is None
+    # A date as good as unread (an implausible year): the number is found in any year, the date is
+    # the register's.
+    read = letter(N1, "2050-06-15", E_DOCUMENT)
+    read.date = Field(read.date.value, 0.3)
+    validation = validate(read, register)
+    assert validation.entry is not None and validation.flags == []
+    settle(read, validation)
+    assert read.date.value == dt.date(2015, 6, 15)
+    # A serial OCR lost, completed from the register, is no longer an incomplete number.
+    read = letter("ลป 0017.1/ว", "2015-06-15", E_DOCUMENT, confidence=0.6)
+    read.review_reasons.append(Flag.NUMBER_INCOMPLETE)
+    settle(read, validate(read, register))
+    assert read.number.value is not None and read.number.value.canonical == N1
+    assert Flag.NUMBER_INCOMPLETE not in read.review_reasons
     # A date read that disagrees: a mismatch for a person, the date stays as read.
     read = letter(N1, "2015-06-16", E_DOCUMENT)
     settle(read, validate(read, register))
