@@ -1,6 +1,7 @@
 """Reading accuracy and speed on a held-out evaluation set, ours against the stock baseline.
 
     .venv/bin/python -m bench.accuracy [--count 200] [--seed 20261124] [--workers 2]
+    .venv/bin/python -m bench.accuracy --seed 777 --count 150 --hard-share 0.6 --font-share 0.3 --only ours
 
 Generates (once, cached under build/bench/) an evaluation set with a different seed and settings
 from the committed samples: hard scans included (150 dpi, bilevel, ±3° skew, stamps over the
@@ -26,14 +27,20 @@ ROOT = Path(__file__).resolve().parents[1]
 KEY_FIELDS = ("number", "date", "subject", "missing_attachments")
 
 
-def ensure_eval_set(folder: Path, count: int, seed: int) -> list[dict]:
+HARD_SHARE = 0.35  # of scans from the difficult end
+FONT_SHARE = 0.25  # of documents in fonts the digit model never saw
+
+
+def ensure_eval_set(folder: Path, count: int, seed: int, hard_share: float = HARD_SHARE,
+                    font_share: float = FONT_SHARE) -> list[dict]:
     truth_dir = folder / "truth"
     if not (folder / "register.csv").exists() or len(list(truth_dir.glob("*.json"))) < count:
         from samples.generate import generate, heldout_fonts, write_truths
 
         folder.mkdir(parents=True, exist_ok=True)
         fonts = heldout_fonts()
-        truths = generate(folder, count, seed, hard_share=0.35, fonts=fonts, font_share=0.25 if fonts else 0.0)
+        truths = generate(folder, count, seed, hard_share=hard_share, fonts=fonts,
+                          font_share=font_share if fonts else 0.0)
         write_truths(folder, truths)
     return [json.loads(p.read_text("utf-8")) for p in sorted(truth_dir.glob("*.json"))][:count]
 
@@ -193,10 +200,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", choices=["ours", "stock", "both"], default="both")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench")
+    parser.add_argument("--hard-share", type=float, default=HARD_SHARE, help="share of difficult scans")
+    parser.add_argument("--font-share", type=float, default=FONT_SHARE, help="share in held-out fonts")
     args = parser.parse_args()
     folder = args.out / f"accuracy-{args.seed}-{args.count}"
+    if (args.hard_share, args.font_share) != (HARD_SHARE, FONT_SHARE):
+        folder = folder.with_name(f"{folder.name}-hard{args.hard_share:g}-fonts{args.font_share:g}")
     started = time.time()
-    truths = ensure_eval_set(folder, args.count, args.seed)
+    truths = ensure_eval_set(folder, args.count, args.seed, args.hard_share, args.font_share)
     print(f"evaluation set: {len(truths)} scans in {folder} ({time.time() - started:.0f} s)")
     paths = [str(folder / t["file"]) for t in truths]
     report: dict[str, dict] = {}
