@@ -235,8 +235,8 @@ def correct(text: str, lexicon: Lexicon | None = None, *, letter_edits: bool = F
     'ซักซ้อมแนวทาง ชักชวน ซักถาม'
     >>> correct("รุ่นท ๕ ครั้งท 10")
     'รุ่นที่ ๕ ครั้งที่ 10'
-    >>> correct("ของทางราชการพ.ศ. ๒๕๕๘")
-    'ของทางราชการ พ.ศ. ๒๕๕๘'
+    >>> correct("ของทางราชการพ.ศ. ๒๕๕๘"), correct("พ.ุศ. ๒๕๕๘")
+    ('ของทางราชการ พ.ศ. ๒๕๕๘', 'พ.ศ. ๒๕๕๘')
     """
     lexicon = lexicon or default_lexicon()
 
@@ -253,7 +253,9 @@ def correct(text: str, lexicon: Lexicon | None = None, *, letter_edits: bool = F
         return correct_run(run, lexicon, letter_edits=letter_edits)
 
     # Thai sets a space before an opening parenthesis and before the era (พ.ศ., ค.ศ.); OCR often loses it.
+    text = _ERA_MARKS.sub(r"\1.ศ.", text)
     return _ERA.sub(r"\1 \2", re.sub(r"([ก-๙])\(", r"\1 (", _THAI_RUN.sub(repl, text)))
 
 
 _ERA = re.compile(r"([ก-ฮ][\u0e30-\u0e4e]*)((?:พ|ค)\.ศ\.)")
+_ERA_MARKS = re.compile(r"([พค])[\u0e31-\u0e4e]*\.[\u0e31-\u0e4e]*ศ[\u0e31-\u0e4e]*\.")  # พ.ุศ. → พ.ศ.
