@@ -56,7 +56,8 @@ def separate_inks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     del g, b, scratch
     # Sensor noise makes single pixels of gray paper and black ink look red or blue; widened below,
     # they would whiten whole words. A median keeps strokes and drops such specks.
-    redness, blueness = cv2.medianBlur(redness, 3), cv2.medianBlur(blueness, 3)
+    cv2.medianBlur(redness, 3, dst=redness)  # in place: no second 9 MB map per colour
+    cv2.medianBlur(blueness, 3, dst=blueness)
     # Thresholds are loose because JPEG halves colour resolution: thin coloured strokes lose chroma.
     coloured = cv2.threshold(redness, 60, 255, cv2.THRESH_BINARY)[1]
     cv2.bitwise_or(coloured, cv2.threshold(blueness, 54, 255, cv2.THRESH_BINARY)[1], dst=coloured)
