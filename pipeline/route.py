@@ -98,6 +98,7 @@ def _key(text: str) -> str:
 JOINER = "และ"
 FILLERS = frozenset(_key(w) for w in ("และ", "กับ", "ทุกท่าน", "ตามบัญชีแจ้งท้าย", "ตามรายชื่อแนบท้าย",
                                       "ตามบัญชีรายชื่อแนบท้าย", "ตามรายชื่อแจ้งท้าย", "ตามบัญชีแนบท้าย"))
+_JOINER_KEY = _key(JOINER)
 MAX_SPAN = 8  # pieces one phrase may run over
 SPAN_COST = 1.0  # per matched phrase: prefer one long phrase to two short ones
 
@@ -182,6 +183,8 @@ def _resolve_text(text: str, directory: Directory, result: Resolution) -> None:
             if (i, j) not in cache:
                 cache[(i, j)] = _best(span, directory)
             match = cache[(i, j)]
+            if match is not None and _JOINER_KEY in keys[i + 1:j - 1] and _JOINER_KEY not in match.phrase:
+                match = None  # `A และ B` is two addressees unless the name itself holds และ
             if match is not None and match.score >= MATCH_THRESHOLD:
                 cost = SPAN_COST + len(span) * (100 - match.score) / 100
             else:

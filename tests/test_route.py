@@ -97,3 +97,13 @@ def test_units_that_differ_by_their_number_only(directory: Directory) -> None:
         assert resolve(f"ผู้อำนวยการ{area} เขต {digit}", directory).units == {unit}
         assert resolve(f"ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษาประถมศึกษาลำปาง เขต {arabic}", directory).units == {unit}
     assert not resolve(f"ผู้อำนวยการ{area}", directory).complete  # no number: which one is for a person
+
+
+def test_a_misread_second_addressee_is_not_swallowed_by_the_first(directory: Directory) -> None:
+    """`A และ B` with B misread: B goes to review, it does not vanish into a long match of A."""
+    read = ("ผู้อำนวยการสถานีวิทยุกระจายเสียงแห่งประเทศไทย เพื่อการศึกษา จ.ลำปาง และนายอำเภอวงเงินย")
+    resolution = resolve(read, directory)
+    assert not resolution.complete and resolution.unresolved
+    # A name that holds และ itself still matches whole.
+    assert resolve("นายอำเภอเถิน และผู้อำนวยการกลุ่มระบาดวิทยาและข่าวกรอง สำนักงานป้องกันควบคุมโรคที่ ๑๐",
+                   directory).complete
