@@ -21,8 +21,10 @@ from pipeline.thai import ARABIC_DIGITS, MONTHS, THAI_DIGITS, strip_marks
 _TESSERACT_NUMERIC = set(THAI_DIGITS + ARABIC_DIGITS + "./,:-ฒฆ")
 _GLYPH_NUMERIC = set(THAI_DIGITS + ARABIC_DIGITS + "./,:-")
 _TRIGGERS = set(THAI_DIGITS + ARABIC_DIGITS + "ฒฆ")  # ๗ comes out as ฒ or ฆ
+_THAI_NUMERIC = set(THAI_DIGITS + "ฒฆ")
 REJECT = "?"
 DISAGREEMENT_CONFIDENCE = 0.3
+LENGTH_DISAGREEMENT_CONFIDENCE = 0.5
 MIN_ALTERNATIVE = 0.05  # a second choice this likely is worth taking where the first cannot be
 
 
@@ -65,9 +67,13 @@ def _runs(chars: list[str], numeric: set[str]) -> list[tuple[bool, list[str]]]:
     return runs
 
 
-def merge(tesseract_text: str, glyph_chars: list[str]) -> str | None:
+def merge(tesseract_text: str, glyph_chars: list[str], *, loose: bool = False) -> str | None:
     """Tesseract's token with its numeric runs replaced by the glyph model's reading, or None
     when the two readings do not line up (the caller keeps Tesseract's text, as unsure).
+
+    `loose`: numeric runs may differ in length by one (Tesseract splits a digit it does not know in
+    two, ๗ → ๓ฒ); ours are taken as long as each has its counterpart, no glyph of ours between them
+    is unread, and Tesseract's hold Thai digits (its Arabic ones it reads well).
 
     >>> merge("๐๐๑ฒ.๕/ว", list("๐๐๑๗.๕/ว"))
     '๐๐๑๗.๕/ว'
@@ -76,6 +82,10 @@ def merge(tesseract_text: str, glyph_chars: list[str]) -> str | None:
     >>> merge("2561", ["2", "5", "?"]) is None
     True
     >>> merge("1", ["ว"]) is None
+    True
+    >>> merge("ทุกค๐๕๑๓ฒ.๓๕/ว", list("???๐๔๑๗.๓๔/ว"), loose=True)
+    'ทุกค๐๔๑๗.๓๔/ว'
+    >>> merge("๐๐๑๕/ส๓๐", list("๐๑๐๔/๙?๐"), loose=True) is None
     True
     """
     if glyph_chars and REJECT not in glyph_chars:
@@ -92,8 +102,13 @@ def merge(tesseract_text: str, glyph_chars: list[str]) -> str | None:
         return tesseract_text
     if len(their_numeric) != len(our_numeric):
         return None
+    if loose and (any(not kind for kind, _run in ours[1:-1]) or not set(tesseract_text) & _THAI_NUMERIC):
+        # An unread glyph between our digits (where they end is not known), or Arabic digits, which
+        # Tesseract reads well: theirs stand.
+        return None
     for index, run in zip(their_numeric, our_numeric, strict=True):
-        if len(run) != len(theirs[index][1]):  # a digit lost or gained on one side
+        difference = abs(len(run) - len(theirs[index][1]))  # a digit lost or gained on one side
+        if difference > (1 if loose else 0):
             return None
         theirs[index] = (True, run)
     return "".join("".join(run) for _kind, run in theirs)
@@ -137,11 +152,18 @@ def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad:
     glyphs = _zero_halves(reader.read(region, consonant_height), consonant_height)
     if numeric_context:
         glyphs = _digits_where_digits_belong(glyphs)
-    text = merge(token.text, [g.char for g in glyphs])
+    chars = [g.char for g in glyphs]
+    digit_conf = [g.confidence for g in glyphs if g.char != REJECT]
+    confidence = min(digit_conf) if digit_conf else 1.0
+    text = merge(token.text, chars)
+    if text is None:
+        # Where the digits are agrees, how many does not: Tesseract cannot read ๔ ๖ ๗ ๘ ๙ and often
+        # makes two of one, so ours are taken — unsure, for the register to confirm or a person.
+        text = merge(token.text, chars, loose=True)
+        confidence = min(confidence, LENGTH_DISAGREEMENT_CONFIDENCE)
     if text is None:  # the two readings disagree on where the digits are: keep Tesseract's, unsure
         return token.text, DISAGREEMENT_CONFIDENCE
-    digit_conf = [g.confidence for g in glyphs if g.char != REJECT]
-    return text, (min(digit_conf) if digit_conf else 1.0)
+    return text, confidence
 
 
 def _zero_halves(glyphs: list[Any], consonant_height: float) -> list[Any]:
