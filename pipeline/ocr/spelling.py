@@ -252,10 +252,10 @@ def correct(text: str, lexicon: Lexicon | None = None, *, letter_edits: bool = F
             return match.group(0)
         return correct_run(run, lexicon, letter_edits=letter_edits)
 
+    text = _ERA_MARKS.sub(r"\1.ศ.", text)  # an era has no marks: พ.ุศ. is พ.ศ.
     # Thai sets a space before an opening parenthesis and before the era (พ.ศ., ค.ศ.); OCR often loses it.
-    text = _ERA_MARKS.sub(r"\1.ศ.", text)
     return _ERA.sub(r"\1 \2", re.sub(r"([ก-๙])\(", r"\1 (", _THAI_RUN.sub(repl, text)))
 
 
 _ERA = re.compile(r"([ก-ฮ][\u0e30-\u0e4e]*)((?:พ|ค)\.ศ\.)")
-_ERA_MARKS = re.compile(r"([พค])[\u0e31-\u0e4e]*\.[\u0e31-\u0e4e]*ศ[\u0e31-\u0e4e]*\.")  # พ.ุศ. → พ.ศ.
+_ERA_MARKS = re.compile(r"([พค])[\u0e31-\u0e4e]*\.[\u0e31-\u0e4e]*ศ[\u0e31-\u0e4e]*\.")
