@@ -83,6 +83,16 @@ def test_slash_touching_the_digit_before_it_is_cut_off(consonant_height: int) ->
     assert read(token) == "๐๔๑๗.๓๔/ว๒๘๒"
 
 
+@pytest.mark.parametrize(("family", "tracking"), [("bai-jamjuree", -0.08), ("anuphan", -0.05)])
+def test_runs_of_touching_digits_are_split(family: str, tracking: float) -> None:
+    """Three and four digits in one component (bold, dark, tight): two cuts cannot part them."""
+    style = ScanStyle(blur=1.0, noise=2.0, binarise="fixed", threshold_shift=30)
+    token = scan_token("๒๕๖๑ ๗๗๕๔", heldout(family, 700), 18, random.Random(5), style=style, tracking=tracking)
+    count, _ = cv2.connectedComponents(token.ink)
+    assert count - 1 <= 5, "digits should run together for this test to mean anything"
+    assert read(token) == "๒๕๖๑๗๗๕๔"
+
+
 def test_broken_digit_is_joined() -> None:
     rng = random.Random(6)
     token = scan_token("๒๕๖๑", heldout("bai-jamjuree"), 27, rng, style=ScanStyle(blur=0.3, noise=1.0), tracking=0.05)

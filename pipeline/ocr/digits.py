@@ -87,6 +87,8 @@ def merge(tesseract_text: str, glyph_chars: list[str], *, loose: bool = False) -
     'ทุกค๐๔๑๗.๓๔/ว'
     >>> merge("๐๐๑๕/ส๓๐", list("๐๑๐๔/๙?๐"), loose=True) is None
     True
+    >>> merge("๐๐๒๓.๕/)", list("๐๐๒๓.๕??"), loose=True) is None  # the slash is not lost
+    True
     """
     if glyph_chars and REJECT not in glyph_chars:
         # ว (a circular's mark) only ever follows the slash of a number; a lone ว where Tesseract saw
@@ -108,10 +110,15 @@ def merge(tesseract_text: str, glyph_chars: list[str], *, loose: bool = False) -
         return None
     for index, run in zip(their_numeric, our_numeric, strict=True):
         difference = abs(len(run) - len(theirs[index][1]))  # a digit lost or gained on one side
-        if difference > (1 if loose else 0):
-            return None
+        if difference > (1 if loose else 0) or (difference and _marks(run) != _marks(theirs[index][1])):
+            return None  # (the / and . of a number are never what the two readings disagree on)
         theirs[index] = (True, run)
     return "".join("".join(run) for _kind, run in theirs)
+
+
+def _marks(run: list[str]) -> list[str]:
+    """The punctuation of a numeric run, in order: what gives a number its shape."""
+    return [c for c in run if c not in _THAI_NUMERIC and c not in ARABIC_DIGITS]
 
 
 def token_span(columns: np.ndarray, x0: int, x1: int, gap: int, lo: int = 0, hi: int | None = None) -> tuple[int, int]:

@@ -51,6 +51,8 @@ _TALL = 0.5  # consonant heights: components at least this tall may be glyphs si
 _NESTED_COLUMNS = 0.8  # side by side, they are one glyph only when one stands this much inside the other
 _MAX_PIECES = 3  # a glyph is at most this many pieces
 _MAX_CUTS = 2  # thin columns tried per unsure atom (more over-split: the model learnt `frag` on two)
+_MAX_CUTS_WIDE = 4  # … except in atoms wide enough for more glyphs
+_GLYPH_WIDTH = 0.75  # consonant heights: a digit's usual width with its spacing
 _CUT_SLANTS = (0.0, 0.45)  # px to the right per px up: upright cuts, and cuts leaning like a slash
 _MAX_GLYPH_WIDTH = 1.8  # consonant heights
 _MAX_GAP = 0.4  # consonant heights between two pieces of one glyph
@@ -256,11 +258,14 @@ def _cut_columns(columns: np.ndarray, ch: float) -> list[int]:
         x for x in range(margin, width - margin) if smooth[x] <= smooth[x - 1] and smooth[x] <= smooth[x + 1]
     ]
     candidates.sort(key=lambda x: (smooth[x], abs(x - width / 2)))
+    # Two cuts part two or three glyphs; an atom wider than that (three or four digits run together
+    # at 150 dpi) needs one more per glyph it may hold.
+    most = max(_MAX_CUTS, min(_MAX_CUTS_WIDE, round(width / (_GLYPH_WIDTH * ch)) - 1))
     chosen: list[int] = []
     for x in candidates:
         if all(abs(x - c) >= 0.25 * ch for c in chosen):
             chosen.append(x)
-        if len(chosen) == _MAX_CUTS:
+        if len(chosen) == most:
             break
     return sorted(chosen)
 
