@@ -34,6 +34,7 @@ _FULL = [full for full, _abbr in MONTHS]
 _ABBR = [abbr for _full, abbr in MONTHS]
 _CHOICES = _FULL + _ABBR + [a.replace(".", "") for a in _ABBR]
 _KEYS = [strip_marks(c).replace(".", "") for c in _CHOICES]
+_FOLDED_KEYS = [fold_confusables(k) for k in _KEYS]
 _DATE = re.compile(
     r"(?P<day>\d{1,2})\s*(?P<month>[ก-๏.][ก-๏.\s]{1,14}?)\s*[,;:]?\s*(?:พ\.?\s*ศ\.?\s*)?"
     r"(?P<year>\d{4}|\d{2} \d{2}|\d{2})(?!\d)"  # OCR may split a year in two (๒๕ ๖๕)
@@ -63,7 +64,8 @@ def match_month(word: str) -> tuple[int, float] | None:
     # Compared without marks, which OCR adds and drops most (กุย. for ก.ย.); the score still
     # counts how far the word as read is from the month with its marks.
     key = strip_marks(word).replace(".", "")
-    folded = [i % 12 + 1 for i, k in enumerate(_KEYS) if fold_confusables(k) == fold_confusables(key)]
+    folded_key = fold_confusables(key)
+    folded = [i % 12 + 1 for i, k in enumerate(_FOLDED_KEYS) if k == folded_key]
     if key not in _KEYS and len(set(folded)) == 1:
         return folded[0], CONFUSED_MONTH  # letters OCR confuses (ถ.พ. for ก.พ.): no other month reads so
     found = process.extract(key, _KEYS, scorer=fuzz.ratio, limit=6)
