@@ -220,7 +220,8 @@ def validate(letter: Letter, register: RegisterLookup, *, number_threshold: floa
     checked = result.entry.number if result.entry is not None else number
     if checked is None:
         return result
-    duplicate = register.received(checked, year)
+    # A serial is unique within its year: the register's entry knows the year when the date did not.
+    duplicate = register.received(checked, result.entry.date.year if result.entry is not None else year)
     if duplicate is not None:
         result.flags.append(Flag.DUPLICATE)
         result.duplicate_of = duplicate

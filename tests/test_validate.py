@@ -358,6 +358,12 @@ def test_settle_takes_what_the_register_knows() -> None:
     assert validation.entry is not None and validation.flags == []
     settle(read, validation)
     assert read.date.value == dt.date(2015, 6, 15)
+    # …and only a letter received with that number in the entry's year is a duplicate of it.
+    received_other_year = DictRegister(REGISTER, {(N1, 2016): 77})
+    read = letter(N1, "2050-06-15", E_DOCUMENT)
+    read.date = Field(read.date.value, 0.3)
+    assert validate(read, received_other_year).duplicate_of is None
+    assert validate(read, DictRegister(REGISTER, {(N1, 2015): 78})).duplicate_of == 78
     # A serial OCR lost, completed from the register, is no longer an incomplete number.
     read = letter("ลป 0017.1/ว", "2015-06-15", E_DOCUMENT, confidence=0.6)
     read.review_reasons.append(Flag.NUMBER_INCOMPLETE)
