@@ -93,6 +93,16 @@ def test_runs_of_touching_digits_are_split(family: str, tracking: float) -> None
     assert read(token) == "๒๕๖๑๗๗๕๔"
 
 
+def test_digits_joined_along_a_thick_stroke_are_split() -> None:
+    """Three digits in one component whose thinnest columns lie inside the digits, not between
+    them: only cuts at even steps part them."""
+    style = ScanStyle(blur=1.0, noise=2.0, binarise="fixed", threshold_shift=30)
+    token = scan_token("๒๗๘", heldout("taviraj", 700), 18, random.Random(5), style=style, tracking=-0.08)
+    count, _ = cv2.connectedComponents(token.ink)
+    assert count - 1 == 1, "the three digits should be one component for this test to mean anything"
+    assert read(token) == "๒๗๘"
+
+
 def test_broken_digit_is_joined() -> None:
     rng = random.Random(6)
     token = scan_token("๒๕๖๑", heldout("bai-jamjuree"), 27, rng, style=ScanStyle(blur=0.3, noise=1.0), tracking=0.05)

@@ -83,6 +83,8 @@ def merge(tesseract_text: str, glyph_chars: list[str], *, loose: bool = False) -
     True
     >>> merge("1", ["ว"]) is None
     True
+    >>> merge("009/2060", list("0092060")) is None
+    True
     >>> merge("ทุกค๐๕๑๓ฒ.๓๕/ว", list("???๐๔๑๗.๓๔/ว"), loose=True)
     'ทุกค๐๔๑๗.๓๔/ว'
     >>> merge("๐๐๑๕/ส๓๐", list("๐๑๐๔/๙?๐"), loose=True) is None
@@ -94,6 +96,10 @@ def merge(tesseract_text: str, glyph_chars: list[str], *, loose: bool = False) -
         # ว (a circular's mark) only ever follows the slash of a number; a lone ว where Tesseract saw
         # a digit is our model mistaking a 1 for it.
         if "ว" in glyph_chars and "ว" not in tesseract_text and "/" not in glyph_chars:
+            return None
+        # A slash is the one mark Tesseract never invents: where ours lost it, it was cut into the
+        # digits beside it, and those digits are wrong too.
+        if glyph_chars.count("/") < tesseract_text.count("/"):
             return None
         return "".join(glyph_chars)
     theirs = _runs(list(tesseract_text), _TESSERACT_NUMERIC)

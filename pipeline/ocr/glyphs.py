@@ -54,6 +54,8 @@ _MAX_CUTS = 2  # thin columns tried per unsure atom (more over-split: the model 
 _MAX_CUTS_WIDE = 4  # … except in atoms wide enough for more glyphs
 _GLYPH_WIDTH = 0.75  # consonant heights: a digit's usual width with its spacing
 _CUT_SLANTS = (0.0, 0.45)  # px to the right per px up: upright cuts, and cuts leaning like a slash
+_PITCH = 1.2  # consonant heights: a digit's width where no sure digit tells the font's
+_SNAP = 0.05  # consonant heights an even cut may move to a thinner column
 _MAX_GLYPH_WIDTH = 1.8  # consonant heights
 _MAX_GAP = 0.4  # consonant heights between two pieces of one glyph
 _SURE = 0.9  # an atom classified at least this sure is not cut nor merged
@@ -112,16 +114,17 @@ class Layout:
     def whole_atoms(self) -> list[Piece]:
         return [Piece(i, box[0], box[2], box) for i, box in enumerate(self.atom_boxes)]
 
-    def cut(self, atom: int, slant: float = 0.0) -> list[Piece]:
+    def cut(self, atom: int, slant: float = 0.0, pitch: float | None = None) -> list[Piece]:
         """The atom cut at its thin columns (itself when it has none): candidates for touching glyphs.
-        With a `slant`, the columns lean right by that many pixels per row upwards."""
+        With a `slant`, the columns lean right by that many pixels per row upwards. With a `pitch`
+        (a glyph's width in px), it is cut into as many equal glyphs as fit instead."""
         x0, y0, x1, y1 = self.atom_boxes[atom]
         if x1 - x0 < 0.5 * self.ch:
             return [Piece(atom, x0, x1, (x0, y0, x1, y1))]
         ys, xs = np.nonzero(self.atom_map[y0:y1, x0:x1] == atom)
         u = np.floor(xs + slant * ys).astype(np.int64)  # the column, sheared so the cuts stand upright
         columns = np.bincount(u, minlength=int(u.max()) + 1).astype(np.float32)
-        cuts = _cut_columns(columns, self.ch)
+        cuts = _cut_columns(columns, self.ch) if pitch is None else _even_cuts(columns, self.ch, pitch)
         if not cuts:
             return [Piece(atom, x0, x1, (x0, y0, x1, y1))]
         pieces = []
@@ -270,6 +273,24 @@ def _cut_columns(columns: np.ndarray, ch: float) -> list[int]:
     return sorted(chosen)
 
 
+def _even_cuts(columns: np.ndarray, ch: float, pitch: float) -> list[int]:
+    """Cuts that part the atom into equal glyphs about `pitch` wide — as many as fit, and one more
+    (the pitch may come from narrow digits) — each moved to the thinnest column near it. Two
+    digits joined along a thick stroke (๒๗ in a dark scan) meet at no thin column, and the
+    thinnest ones lie inside the digits; their widths still say where one ends."""
+    width = columns.size
+    fit = max(1, round(width / pitch))
+    smooth = np.convolve(columns, np.ones(3, np.float32) / 3, mode="same")
+    reach = max(1, round(_SNAP * ch))
+    cuts: set[int] = set()
+    for count in (fit, fit + 1):
+        for k in range(1, count):
+            target = round(k * width / count)
+            lo, hi = max(1, target - reach), min(width - 1, target + reach + 1)
+            cuts.add(lo + int(np.argmin(smooth[lo:hi])))
+    return sorted(cuts)
+
+
 def features(mask: np.ndarray, top: int, ch: float, baseline: float) -> tuple[np.ndarray, np.ndarray]:
     """The network's input for one glyph: its shape and its size and place on the line.
 
@@ -357,6 +378,13 @@ class GlyphReader:
             # its foot (๔/, ๕/). Whichever split reads more probably wins.
             splits = [self._split(layout, atoms, sure, first, slant) for slant in _CUT_SLANTS]
             readings = max(splits, key=lambda split: split[0])[1]
+            if self._unread(readings):
+                # Digits touching along a thick stroke meet at no thin column: cuts at even steps
+                # part them. Only where thin cuts left a glyph unread, as even steps never part a
+                # narrow slash from the digits beside it.
+                pitch = self._pitch(atoms, sure, first, consonant_height)
+                splits.append(self._split(layout, atoms, sure, first, 0.0, pitch))
+                readings = max(splits, key=lambda split: split[0])[1]
         readings = self._digits_in_numbers(readings, consonant_height)
         readings = self._one_script(readings, consonant_height)
         glyphs = []
@@ -390,14 +418,26 @@ class GlyphReader:
             glyphs.append(glyph)
         return glyphs
 
+    def _unread(self, readings: list[tuple[np.ndarray, tuple[int, int, int, int]]]) -> bool:
+        return any(self.labels[int(np.argmax(probs))] in ("other", FRAG) for probs, _box in readings)
+
+    def _pitch(self, atoms: list[Piece], sure: list[bool], first: list[np.ndarray], ch: float) -> float:
+        """A digit's width in px in this token: from the digits read sure, else a typical one."""
+        digits = set(THAI_DIGITS + ARABIC_DIGITS)
+        widths = [a.box[2] - a.box[0] for a, ok, p in zip(atoms, sure, first, strict=True)
+                  if ok and self.labels[self._best_public(p)] in digits]
+        return float(np.median(widths)) if widths else _PITCH * ch
+
     def _split(
-        self, layout: Layout, atoms: list[Piece], sure: list[bool], first: list[np.ndarray], slant: float
+        self, layout: Layout, atoms: list[Piece], sure: list[bool], first: list[np.ndarray], slant: float,
+        pitch: float | None = None,
     ) -> tuple[float, list[tuple[np.ndarray, tuple[int, int, int, int]]]]:
-        """The most probable reading with the unsure atoms cut at `slant`: its score and glyphs."""
+        """The most probable reading with the unsure atoms cut at `slant` (or at even steps of
+        `pitch`): its score and glyphs."""
         pieces: list[Piece] = []
         movable: list[bool] = []
         for atom, ok in zip(atoms, sure, strict=True):
-            parts = [atom] if ok else layout.cut(atom.atom, slant)
+            parts = [atom] if ok else layout.cut(atom.atom, slant, pitch)
             pieces.extend(parts)
             movable.extend([not ok] * len(parts))
         runs = layout.segments(pieces, movable)
