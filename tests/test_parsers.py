@@ -20,6 +20,8 @@ from .conftest import REAL_TEXTS
     ("ลป ๐๕๐๑.๑.๑๓/๑๒", "ลป 0501.1.13/12"),  # sub-levels
     ("ที่ลป๐๐๑๗.๑/ว๑๔๑๕๕", "ลป 0017.1/ว 14155"),  # no spaces at all
     ("ที่ ลป ๐๐๑๗ . ๕ / ว ๔๓๘๖", "ลป 0017.5/ว 4386"),  # spaces everywhere
+    ("ลป ๐๐๒๓.๕/ว) ๑๕๕๘๖", "ลป 0023.5/ว 15586"),  # a bold ว read as ว) ...
+    ("ลป ๐๐๒๓.๕/) ๑๓๘๓๗", "ลป 0023.5/ว 13837"),  # ... or as )
 ])
 def test_number_grammar(text: str, canonical: str) -> None:
     number = parse_number(text)

@@ -6,6 +6,8 @@
     'ศธ 04002/123'
     >>> parse_number("พร ๐๐๒๓.๑/ว").canonical
     'พร 0023.1/ว'
+    >>> parse_number("ลป ๐๐๒๓.๕/) ๑๓๘๓๗").canonical
+    'ลป 0023.5/ว 13837'
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ _NUMBER = re.compile(
     # A code is two letters; OCR adds a mark or a letter, or reads the second letter as a digit.
     r"(?P<code>(?:[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]*){1,3}|[ก-ฮ]\d(?=\s))\s*"
     r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})\s*\.?\s*"
-    r"/\s*(?P<circular>ว)?\s*(?P<serial>\d{1,6})?"
+    # A bold ว is read as `)` or `ว)`: nothing else in a number is a bracket.
+    r"/\s*(?P<circular>ว\)?|\))?\s*(?P<serial>\d{1,6})?"
 )
 
 

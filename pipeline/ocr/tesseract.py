@@ -135,13 +135,19 @@ def _looks_garbled(token: OcrToken) -> bool:
     return token.confidence < 0.7 and (mixed or bool(_STRANGE.search(text)))
 
 
+def _ends_number_head(text: str) -> bool:
+    """`…/` or `…/ว`: what follows is a letter number's serial, digits the Thai model garbles."""
+    return text.endswith("/") or text.endswith("/ว")
+
+
 def _latin_second_opinion(crops: list[np.ndarray], lines: list[list[OcrToken]]) -> None:
     """Re-read garbled tokens with the English model in one more run; keep what reads better.
 
     Thai letters quote Latin names (e-Document, eMENSCR): running `tha+eng` on every line costs
     a third more time, while only these few words need it.
     """
-    targets = [(i, j) for i, tokens in enumerate(lines) for j, t in enumerate(tokens) if _looks_garbled(t)]
+    targets = [(i, j) for i, tokens in enumerate(lines) for j, t in enumerate(tokens)
+               if _looks_garbled(t) and not (j and _ends_number_head(tokens[j - 1].text))]
     if not targets:
         return
     pieces = []

@@ -1,0 +1,31 @@
+"""The Tesseract adapter: which garbled tokens get a second reading with the English model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.models import Box
+from pipeline.ocr.tesseract import OcrToken, _latin_second_opinion
+from samples.render import Page, debian_font, mm
+
+
+def _crop(text: str) -> np.ndarray:
+    page = Page(debian_font("Loma"))
+    page.y = mm(20)
+    page.text(page.left, text)
+    gray = np.asarray(page.image.convert("L"))
+    rows, cols = np.flatnonzero((gray < 128).any(axis=1)), np.flatnonzero((gray < 128).any(axis=0))
+    return gray[rows[0] - 10:rows[-1] + 10, cols[0] - 10:cols[-1] + 10]
+
+
+def test_a_latin_name_is_read_again_but_not_a_serial_after_the_slash() -> None:
+    crop = _crop("eMENSCR")
+    box = Box(10, 10, crop.shape[1] - 20, crop.shape[0] - 20)
+    garbled = OcrToken("eMลNSC๕", box, 0.4)  # what the Thai model makes of a Latin word
+    quoted = [[OcrToken("ระบบ", Box(0, 0, 0, 0), 0.9), garbled]]
+    _latin_second_opinion([crop], quoted)
+    assert quoted[0][1].text == "eMENSCR"
+    # After `/ว` stands the serial: digits the Thai model garbles, never a Latin word.
+    serial = [[OcrToken("๐๐๓๓.๐๐๙/ว", Box(0, 0, 0, 0), 0.6), garbled]]
+    _latin_second_opinion([crop], serial)
+    assert serial[0][1] is garbled
