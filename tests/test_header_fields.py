@@ -108,6 +108,19 @@ def test_memo_layout_date_on_the_number_line_and_received_stamp_ignored() -> Non
     assert document_kind(fields) is DocumentKind.MEMO
 
 
+def test_memo_number_and_date_whose_labels_a_stamp_garbled() -> None:
+    """A stamp's edge made a letter of its own before `ที่`, and took `วันที่` away entirely."""
+    read = [
+        [line("ส่วนราชการ ที่ทำการปกครองอำเภอ โทร. ๐ ๕๔๒๖ ๕๑๓๒", 0, index=0)],
+        [line("ฑที่ ลป ๐๔๒๑/ว ๑๐๕๐", 0, index=1), line("๘ พ.ค. ๒๕๖๗", 30, index=1)],
+        [line("เรื่อง การจัดงานวันเด็กแห่งชาติ ประจำปี ๒๕๖๗", 0, index=2)],
+        [line("เรียน หัวหน้าส่วนราชการ ตามบัญชีแจ้งท้าย", 0, index=3)],
+    ]
+    fields = parse_header(read, [line("บันทึกข้อความ", 20, large=True)])
+    assert fields.number_text is not None and fields.number_text.strip() == "ลป ๐๔๒๑/ว ๑๐๕๐"
+    assert fields.date_text == "๘ พ.ค. ๒๕๖๗"
+
+
 def test_split_date_day_on_its_own_line() -> None:
     read = lines(line("ที่ ลป ๐๐๑๗.๕/๔๓๘๖"), line("๑๔", 30, index=1), line("กุมภาพันธ์ ๒๕๖๑", 31, index=2),
                  line("เรื่อง ทดสอบ", 0, index=3), line("เรียน นายอำเภอเถิน", 0, index=4))

@@ -29,3 +29,14 @@ def test_a_latin_name_is_read_again_but_not_a_serial_after_the_slash() -> None:
     serial = [[OcrToken("๐๐๓๓.๐๐๙/ว", Box(0, 0, 0, 0), 0.6), garbled]]
     _latin_second_opinion([crop], serial)
     assert serial[0][1] is garbled
+
+
+def test_digits_the_english_model_made_letters_of_stay_thai() -> None:
+    """๐๐๑๗.๒/๖ in a typewriter font reads as `ooed.w/` in English: letters between dots and a
+    slash are no quoted name."""
+    crop = _crop("ooed.w/")
+    box = Box(10, 10, crop.shape[1] - 20, crop.shape[0] - 20)
+    garbled = OcrToken("๐๐๑ญ.๒/59", box, 0.3)
+    tokens = [[OcrToken("ลป", Box(0, 0, 0, 0), 0.9), garbled]]
+    _latin_second_opinion([crop], tokens)
+    assert tokens[0][1] is garbled

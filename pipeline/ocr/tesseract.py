@@ -123,6 +123,7 @@ def _align(text_line: str, chars: list[_Char]) -> list[tuple[str, list[_Char]]]:
 _THAI_LETTER = re.compile("[ก-ฮ]")
 _LATIN = re.compile("[A-Za-z0-9]")
 _LATIN_LETTERS = re.compile("[A-Za-z]")
+_LATIN_WORD = re.compile(r"^[(\[]?[A-Za-z][A-Za-z0-9-]*[)\]]?[:.,;]?$")
 _STRANGE = re.compile("[^ก-๙A-Za-z0-9\\s.,/()\\-:]")
 
 
@@ -159,8 +160,10 @@ def _latin_second_opinion(crops: list[np.ndarray], lines: list[list[OcrToken]]) 
     second = read_lines(pieces, lang="eng", psm=6)
     for (i, j), alternative in zip(targets, second, strict=True):
         text = "".join(t.text for t in alternative.tokens)
-        # A quoted Latin name has three letters or more; two are a Thai code misread (ศธ as Ad).
-        if len(_LATIN_LETTERS.findall(text)) >= 3 and not _THAI_LETTER.search(text) \
+        # A quoted Latin name is a word of three letters or more; two are a Thai code misread (ศธ
+        # as Ad), and dots, slashes or quotes between letters are Thai digits and abbreviations
+        # the English model made letters of (๐๐๑๗.๒/๖ as ooed.w/>, ก.พ. as N.W.).
+        if len(_LATIN_LETTERS.findall(text)) >= 3 and _LATIN_WORD.match(text) \
                 and alternative.confidence > lines[i][j].confidence:
             old = lines[i][j]
             lines[i][j] = OcrToken(text, old.box, alternative.confidence)
