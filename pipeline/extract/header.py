@@ -236,10 +236,10 @@ def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText], page_wi
                         out.add_source("date", rest[k + 1])
                     break
             else:  # the label lost (a stamp over it): a date beside the number is the memo's date
-                other = next((o for o in rest if read_date(o.text) and not _NOT_LETTER_DATE.search(o.text)), None)
-                if other is not None:
-                    out.date_text = other.text
-                    out.add_source("date", other)
+                beside = next((o for o in rest if read_date(o.text) and not _NOT_LETTER_DATE.search(o.text)), None)
+                if beside is not None:
+                    out.date_text = beside.text
+                    out.add_source("date", beside)
             current = None
             continue
         if seen_number:
