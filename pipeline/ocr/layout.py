@@ -8,6 +8,7 @@ memo's `ที่ …` and `วันที่ …`, become separate segments.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -119,6 +120,11 @@ def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> L
     return Layout(lines, large_lines, ch, w, h, text_left, text_right, big_boxes, labels)
 
 
+def _median_of_sorted(values: list[float]) -> float:
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
 def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, ch: float) -> list[Line]:
     """Lines from letter-sized components (`core_idx`) and the small marks that belong to them."""
     xs, ys = stats[:, 0], stats[:, 1]
@@ -130,6 +136,7 @@ def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, 
     order = core_idx[np.argsort(ys[core_idx] + hs[core_idx] / 2)]
     rows: list[list[int]] = []
     row_bands: list[tuple[float, float]] = []  # (top, bottom) of each row's core band
+    row_edges: list[tuple[list[float], list[float]]] = []  # each row's tops and bottoms, sorted
     for i in order:
         top, bottom = float(ys[i]), float(ys[i] + hs[i])
         best_row, best_overlap = -1, 0.0
@@ -141,12 +148,14 @@ def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, 
                 best_row, best_overlap = r, share
         if best_row >= 0 and best_overlap >= 0.6:
             rows[best_row].append(int(i))
-            members = rows[best_row]
-            row_bands[best_row] = (float(np.median([ys[j] for j in members])),
-                               float(np.median([ys[j] + hs[j] for j in members])))
+            tops, bottoms = row_edges[best_row]
+            bisect.insort(tops, top)
+            bisect.insort(bottoms, bottom)
+            row_bands[best_row] = (_median_of_sorted(tops), _median_of_sorted(bottoms))
         else:
             rows.append([int(i)])
             row_bands.append((top, bottom))
+            row_edges.append(([top], [bottom]))
     # Segments of consonant-sized components first; marks are given to segments afterwards.
     bands: list[tuple[int, int, list[int]]] = []  # (core_top, baseline, members) of each segment
     for members in rows:

@@ -179,17 +179,28 @@ def _letters_rising_and_hanging(stats: np.ndarray, letter: float) -> tuple[int, 
     for start in range(0, len(s), 512):  # bounded memory on a dense page
         rows = slice(start, start + 512)
         near = (np.abs(cy[rows, None] - cy[None, :]) < letter) & (np.abs(cx[rows, None] - cx[None, :]) < 3 * letter)
-        for k, row in enumerate(near):
-            row[start + k] = False
-            if row.sum() < 3:
-                continue
-            band_top, band_bottom = np.median(top[row]), np.median(bottom[row])
-            i = start + k
-            if top[i] < band_top - 0.35 * letter and abs(bottom[i] - band_bottom) < 0.2 * letter:
-                rise += 1
-            elif bottom[i] > band_bottom + 0.35 * letter and abs(top[i] - band_top) < 0.2 * letter:
-                hang += 1
+        mine = np.arange(near.shape[0])
+        near[mine, start + mine] = False
+        band_top, band_bottom, counts = _row_medians(near, top), _row_medians(near, bottom), near.sum(axis=1)
+        t, b = top[rows], bottom[rows]
+        risen = (counts >= 3) & (t < band_top - 0.35 * letter) & (np.abs(b - band_bottom) < 0.2 * letter)
+        hung = (counts >= 3) & ~risen & (b > band_bottom + 0.35 * letter) & (np.abs(t - band_top) < 0.2 * letter)
+        rise += int(risen.sum())
+        hang += int(hung.sum())
     return rise, hang
+
+
+def _row_medians(near: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per row of the boolean matrix `near`, the median of `values` over its True columns (0 where none)."""
+    r, c = np.nonzero(near)
+    ordered = values[c][np.lexsort((values[c], r))]
+    counts = np.bincount(r, minlength=near.shape[0])
+    starts = np.cumsum(counts) - counts
+    low = np.clip(starts + (counts - 1) // 2, 0, max(0, len(ordered) - 1))
+    high = np.clip(starts + counts // 2, 0, max(0, len(ordered) - 1))
+    if not len(ordered):
+        return np.zeros(near.shape[0])
+    return np.where(counts > 0, (ordered[low] + ordered[high]) / 2, 0.0)
 
 
 def prepare(page: Page, *, work_dpi: float = WORK_DPI, keep: float = 1.0) -> PreparedPage:
