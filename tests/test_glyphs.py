@@ -103,6 +103,14 @@ def test_digits_joined_along_a_thick_stroke_are_split() -> None:
     assert read(token) == "๒๗๘"
 
 
+def test_a_digit_the_network_calls_a_piece_is_read_as_a_digit_inside_a_number() -> None:
+    """The loopless ๓ of a held-out font looks to the network like a piece of a glyph (`frag`);
+    inside a number set without spaces it is read as its digit, like a glyph called a letter."""
+    style = ScanStyle(blur=0.8, noise=3.0, binarise="fixed")
+    token = scan_token("๐๐๒๓.๓/๖๑๒", heldout("noto-sans-thai"), 18, random.Random(0), style=style, tracking=0.0)
+    assert read(token) == "๐๐๒๓.๓/๖๑๒"
+
+
 def test_broken_digit_is_joined() -> None:
     rng = random.Random(6)
     token = scan_token("๒๕๖๑", heldout("bai-jamjuree"), 27, rng, style=ScanStyle(blur=0.3, noise=1.0), tracking=0.05)

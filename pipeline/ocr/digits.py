@@ -151,20 +151,28 @@ _BEFORE_NUMBER = frozenset(strip_marks(w) for w in ("จำนวน", "คร�
 
 
 def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad: int,
-                 *, numeric_context: bool = False, bounds: tuple[int, int | None] = (0, None)) -> tuple[str, float]:
+                 *, numeric_context: bool = False, bounds: tuple[int, int | None] = (0, None),
+                 share: tuple[int, int | None] = (0, None)) -> tuple[str, float]:
     """`numeric_context`: the token stands where a number must be (beside a month name, after
     จำนวน …); Tesseract sometimes reads such digits as letters (๑๖ as ออ, 1 as ว), so they are
-    re-read even without a digit."""
+    re-read even without a digit.
+
+    The ink is read up to a word space within `bounds`, and the glyphs centred in `share` are the
+    token's (see `reread`)."""
     reader = _reader()
     short = len(strip_marks(token.text)) <= 4
     if reader is None or token.box.w == 0 or not (set(token.text) & _TRIGGERS or (numeric_context and short)):
         return token.text, 1.0
     columns: np.ndarray = np.asarray(ink.any(axis=0))
     x0, x1 = token_span(columns, token.box.x, token.box.right, max(2, int(consonant_height * 0.3)), *bounds)
-    region = ink[:, max(0, x0 - pad):x1 + pad]  # the full crop height: boxes can miss marks and dots
+    left = max(0, x0 - pad)
+    region = ink[:, left:x1 + pad]  # the full crop height: boxes can miss marks and dots
     glyphs = _zero_halves(reader.read(region, consonant_height), consonant_height)
+    hi = share[1] if share[1] is not None else ink.shape[1]
+    glyphs = [g for g in glyphs if share[0] <= left + g.box[0] + g.box[2] / 2 < hi]
     if numeric_context:
         glyphs = _digits_where_digits_belong(glyphs)
+    glyphs = _slash_where_tesseract_saw_one(glyphs, token.text)
     chars = [g.char for g in glyphs]
     digit_conf = [g.confidence for g in glyphs if g.char != REJECT]
     confidence = min(digit_conf) if digit_conf else 1.0
@@ -217,6 +225,46 @@ def _digits_where_digits_belong(glyphs: list[Any]) -> list[Any]:
     return out
 
 
+def _slash_where_tesseract_saw_one(glyphs: list[Any], tesseract_text: str) -> list[Any]:
+    """A slash Tesseract read that ours left unread (a piece of the digit before it still on it):
+    the one unread glyph whose alternatives hold `/` is that slash, as unsure as a disagreement."""
+    from dataclasses import replace
+
+    if tesseract_text.count("/") != sum(g.char == "/" for g in glyphs) + 1:
+        return glyphs
+    unread = [i for i, g in enumerate(glyphs) if g.char == REJECT and any(c == "/" for c, _p in g.alternatives)]
+    if len(unread) != 1:
+        return glyphs
+    out = list(glyphs)
+    out[unread[0]] = replace(glyphs[unread[0]], char="/", confidence=LENGTH_DISAGREEMENT_CONFIDENCE)
+    return out
+
+
+def _numeric(token: OcrToken) -> bool:
+    return bool(set(token.text) & _TRIGGERS)
+
+
+Span = tuple[int, int | None]
+
+
+def _reach(token: OcrToken, before: OcrToken | None, after: OcrToken | None) -> tuple[Span, Span]:
+    """Where to look for the token's ink (up to its neighbours' boxes) and which glyphs are its.
+
+    Where Tesseract made two tokens of one number (๒๕๖๖ as ๒๕ and ๖๖), a cut at its boxes would
+    halve a digit: the two read into each other and split the glyphs halfway between them.
+    """
+    lo, hi, share_lo, share_hi = 0, None, 0, None
+    if before is not None:
+        joined = _numeric(before) and _numeric(token)
+        lo = before.box.x if joined else before.box.right + 1
+        share_lo = (before.box.right + token.box.x) // 2 if joined else 0
+    if after is not None:
+        joined = _numeric(after) and _numeric(token)
+        hi = after.box.right if joined else after.box.x - 1
+        share_hi = (token.box.right + after.box.x) // 2 if joined else None
+    return (lo, hi), (share_lo, share_hi)
+
+
 def reread(crop: np.ndarray, line: OcrLine, consonant_height: float) -> Reread:
     """The line's text with every numeric token re-read from `crop` (the image Tesseract saw)."""
     if not line.tokens:
@@ -230,10 +278,10 @@ def reread(crop: np.ndarray, line: OcrLine, consonant_height: float) -> Reread:
     for i, token in enumerate(line.tokens):
         after_label = i > 0 and (months[i - 1] or strip_marks(line.tokens[i - 1].text) in _BEFORE_NUMBER)
         numeric_context = alone or after_label or (i + 1 < len(months) and months[i + 1])
-        lo = line.tokens[i - 1].box.right + 1 if i > 0 else 0
-        hi = line.tokens[i + 1].box.x - 1 if i + 1 < len(line.tokens) else None
+        bounds, share = _reach(token, line.tokens[i - 1] if i else None,
+                               line.tokens[i + 1] if i + 1 < len(line.tokens) else None)
         text, conf = reread_token(ink, token, consonant_height, pad, numeric_context=numeric_context,
-                                  bounds=(lo, hi))
+                                  bounds=bounds, share=share)
         parts.append(text)
         confidences.append(conf)
     return Reread(" ".join(parts), min(confidences))

@@ -58,6 +58,7 @@ _PITCH = 1.2  # consonant heights: a digit's width where no sure digit tells the
 _SNAP = 0.05  # consonant heights an even cut may move to a thinner column
 _MAX_GLYPH_WIDTH = 1.8  # consonant heights
 _MAX_GAP = 0.4  # consonant heights between two pieces of one glyph
+_SPECK = 0.3  # consonant heights: ink smaller than this that reads as `frag` is noise
 _SURE = 0.9  # an atom classified at least this sure is not cut nor merged
 # Each glyph a split makes costs this much log-probability: a 0 cut at its hollow middle reads as
 # "( )" with two confident halves, yet it is one glyph.
@@ -389,7 +390,7 @@ class GlyphReader:
         readings = self._one_script(readings, consonant_height)
         glyphs = []
         for probs, box in readings:
-            glyph = self._glyph(probs, box, speck=0.3 * consonant_height)
+            glyph = self._glyph(probs, box, consonant_height)
             if glyph is not None:
                 glyphs.append(glyph)
         return glyphs
@@ -491,9 +492,10 @@ class GlyphReader:
                 runs.append([n])
         reject = [self._frag, self.labels.index("other")]
         for run in runs:
-            chars = [self.labels[self._best_public(out[n][0])] for n in run]
+            chars = [self.labels[int(np.argmax(out[n][0]))] for n in run]  # `frag` included
             digit = [c in THAI_DIGITS or c in ARABIC_DIGITS for c in chars]
-            letters = [k for k, c in enumerate(chars) if c in ("other", FRAG)]
+            # (a speck the network calls `frag` is noise, dropped later: no digit misread)
+            letters = [k for k, c in enumerate(chars) if c == "other" or (c == FRAG and not _speck(out[run[k]][1], ch))]
             if not letters or sum(digit) < 2 * len(letters):
                 continue
             for k in letters:
@@ -537,18 +539,23 @@ class GlyphReader:
             j = back[j]
         return best[count], path[::-1]
 
-    def _glyph(self, probs: np.ndarray, box: tuple[int, int, int, int], speck: float = 0.0) -> Glyph | None:
-        """A Glyph from the network's output; `other` and `frag` both read as `?`. Ink smaller than
-        `speck` px that the network calls `frag` is noise, not a glyph: None."""
+    def _glyph(self, probs: np.ndarray, box: tuple[int, int, int, int], ch: float | None = None) -> Glyph | None:
+        """A Glyph from the network's output; `other` and `frag` both read as `?`. With the line's
+        consonant height `ch`, a speck the network calls `frag` is noise, not a glyph: None."""
         public: dict[str, float] = {}
         for label, p in zip(self.labels, probs, strict=True):
             char = REJECT if label in ("other", FRAG) else label
             public[char] = public.get(char, 0.0) + float(p)
         ranked = sorted(public.items(), key=lambda item: -item[1])
         x0, y0, x1, y1 = box
-        if int(np.argmax(probs)) == self._frag and max(x1 - x0, y1 - y0) < speck:
+        if ch is not None and int(np.argmax(probs)) == self._frag and _speck(box, ch):
             return None
         return Glyph(ranked[0][0], ranked[0][1], (x0, y0, x1 - x0, y1 - y0), tuple(ranked[1:4]))
+
+
+def _speck(box: tuple[int, int, int, int], ch: float) -> bool:
+    """Ink too small for any glyph of a number (x0, y0, x1, y1)."""
+    return max(box[2] - box[0], box[3] - box[1]) < _SPECK * ch
 
 
 @cache
