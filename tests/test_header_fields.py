@@ -121,6 +121,12 @@ def test_memo_number_and_date_whose_labels_a_stamp_garbled() -> None:
     assert fields.date_text == "๘ พ.ค. ๒๕๖๗"
 
 
+def test_number_label_read_twice_around_a_speck() -> None:
+    read = lines(line("ที่ฑที่ ลป ๐๐๑๗.๒/๖"), line("๑๘ พฤษภาคม ๒๕๖๗", 30, index=1), line("เรื่อง ทดสอบ", 0, index=2))
+    fields = parse_header(read, [])
+    assert fields.number_text is not None and fields.number_text.strip() == "ลป ๐๐๑๗.๒/๖"
+
+
 def test_split_date_day_on_its_own_line() -> None:
     read = lines(line("ที่ ลป ๐๐๑๗.๕/๔๓๘๖"), line("๑๔", 30, index=1), line("กุมภาพันธ์ ๒๕๖๑", 31, index=2),
                  line("เรื่อง ทดสอบ", 0, index=3), line("เรียน นายอำเภอเถิน", 0, index=4))
