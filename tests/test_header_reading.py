@@ -63,3 +63,28 @@ def test_a_speck_alone_is_no_line() -> None:
     ink[mm(80):mm(80) + 27, mm(100):mm(100) + 2] = 255  # a hair: as tall as a digit, not as wide
     lines = find_lines(ink).lines
     assert len(lines) == 1
+
+
+def test_date_under_a_received_stamp_frame(tmp_path: Path) -> None:
+    """A gray scan keeps no colour: the stamp's frame drawn through the year is black like the
+    letters, and joins them into one big component with it."""
+    page = Page(debian_font("Loma"))
+    page.y = mm(48)
+    page.text(page.left, "ที่ ลป ๐๔๒๑/ว ๕๖๔")
+    mid = page.left + (page.right - page.left) * 0.5
+    page.text(mid, "วันที่ ๔ พฤศจิกายน ๒๕๕๘")
+    baseline = int(page.y + page.pitch * 0.7)
+    box = (int(mid + page.width("วันที่ ๔ พฤศจิกายน ")), baseline - mm(30), page.right + mm(5),
+           baseline + 3)
+    page.draw.rectangle(box, outline=(0, 0, 0), width=5)  # its bottom edge runs along the year
+    page.text(box[0] + mm(4), "เลขรับ ๓๒๙๒", y=box[1] + mm(10))
+    page.newline(1.5)
+    page.labelled("เรื่อง", "การเตรียมการรับเสด็จ")
+    page.newline(0.5)
+    page.labelled("เรียน", "นายอำเภอทุกอำเภอ")
+    page.newline(0.5)
+    page.paragraph(BODY)
+    path = tmp_path / "memo.png"
+    page.image.convert("L").save(path, dpi=(300, 300))
+    letter = read_letter(path)
+    assert letter.date.value == dt.date(2015, 11, 4)

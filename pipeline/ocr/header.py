@@ -21,6 +21,7 @@ from pipeline.ocr.spelling import Lexicon
 from pipeline.ocr.tesseract import OcrLine, OcrToken, read_lines
 
 MAX_HEADER_LINES = 24
+PARTED_FROM_FRAME = 0.5  # a line whose letters a stamp's frame ran into: its reading is never sure
 
 
 @dataclass(frozen=True)
@@ -120,15 +121,26 @@ def _crop(page: PreparedPage, segment_box: Box, pad: int) -> np.ndarray:
     return page.gray[y0:y1, x0:x1]
 
 
-def _clean_crop(page: PreparedPage, segment: Segment, labels: np.ndarray, pad: int) -> np.ndarray:
+def _clean_crop(page: PreparedPage, segment: Segment, layout: Layout, pad: int) -> np.ndarray:
     """The segment's own strokes only, on white: neighbouring lines' ink and the faint edges of
-    their letters (below the ink threshold, but Tesseract reads them) are blanked."""
+    their letters (below the ink threshold, but Tesseract reads them) are blanked, and so is a
+    stamp's frame the letters touched."""
     crop = _crop(page, segment.box, pad).copy()
     x0, y0 = max(0, segment.box.x - pad), max(0, segment.box.y - pad // 2)
-    sub = labels[y0:y0 + crop.shape[0], x0:x0 + crop.shape[1]]
+    sub = layout.labels[y0:y0 + crop.shape[0], x0:x0 + crop.shape[1]]
     own = np.isin(sub, np.asarray(segment.components) + 1).astype(np.uint8)
     near_own = cv2.dilate(own, np.ones((5, 5), np.uint8)) > 0
     crop[~near_own] = 255
+    for rule in layout.rules:
+        h, w = rule.mask.shape
+        left, top = max(x0, rule.x), max(y0, rule.y)
+        right, bottom = min(x0 + crop.shape[1], rule.x + w), min(y0 + crop.shape[0], rule.y + h)
+        if left < right and top < bottom:
+            part = rule.mask[top - rule.y:bottom - rule.y, left - rule.x:right - rule.x].astype(np.uint8)
+            # with its blurred edge, which the ink left out, but not the letters' own strokes
+            mine = own[top - y0:bottom - y0, left - x0:right - x0] > 0
+            blank = (cv2.dilate(part, np.ones((5, 5), np.uint8)) > 0) & ~mine
+            crop[top - y0:bottom - y0, left - x0:right - x0][blank] = 255
     return crop
 
 
@@ -185,7 +197,7 @@ def read_header(page: PreparedPage, *, past_paragraphs: int = 0, layout: Layout 
     width = max(1, layout.text_right - layout.text_left)
 
     line_jobs = [
-        _Job(_clean_crop(page, seg, layout.labels, pad), seg.box, li, (seg.box.x - layout.text_left) / ch,
+        _Job(_clean_crop(page, seg, layout, pad), seg.box, li, (seg.box.x - layout.text_left) / ch,
              (seg.box.right - layout.text_left) / width, seg)
         for li, line in enumerate(chosen) for seg in line.segments if not _in_address_block(seg, li, chosen, layout)
     ]
@@ -212,7 +224,11 @@ def read_header(page: PreparedPage, *, past_paragraphs: int = 0, layout: Layout 
             text, digit_confidence = reread.text, reread.digit_confidence
             crop_x = max(0, job.box.x - pad)
             token_indents = tuple((crop_x + t.box.x - layout.text_left) / ch for t in read.tokens)
-        texts.append(HeaderText(text, job.box, job.line, job.indent, job.fill, read.confidence, job.large,
+        confidence = read.confidence
+        if job.segment is not None and layout.parted_from is not None \
+                and max(job.segment.components) >= layout.parted_from:
+            confidence = min(confidence, PARTED_FROM_FRAME)  # letters that lost a stroke with the frame
+        texts.append(HeaderText(text, job.box, job.line, job.indent, job.fill, confidence, job.large,
                                 job.colour, digit_confidence, token_indents, width / ch))
     bottom = chosen[-1].box.bottom if chosen else int(layout.page_length * 0.4)
     crop_box = Box(0, 0, layout.page_width, min(layout.page_height, bottom + int(ch)))
@@ -286,9 +302,8 @@ def read_page_lines(page: PreparedPage, max_lines: int = 120, lexicon: Lexicon |
     """Every text line of a page, top to bottom (for a distribution list, which must be read whole)."""
     layout = find_lines(page.ink)
     ch = layout.consonant_height
-    labels = layout.labels
     pad = int(ch * 0.6)
-    crops = [_clean_crop(page, seg, labels, pad) for line in layout.lines[:max_lines] for seg in line.segments]
+    crops = [_clean_crop(page, seg, layout, pad) for line in layout.lines[:max_lines] for seg in line.segments]
     ocr = read_lines(crops, lexicon=lexicon)
     texts = [digits.reread(crop, line, ch).text for crop, line in zip(crops, ocr, strict=True)]
     return [t for t in texts if t]

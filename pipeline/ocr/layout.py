@@ -51,6 +51,15 @@ class Line:
         return int(np.median([s.core_bottom for s in self.segments]))
 
 
+@dataclass(frozen=True)
+class Rule:
+    """The straight strokes of a frame or an underline that letters touched (page coordinates)."""
+
+    x: int
+    y: int
+    mask: np.ndarray = field(repr=False)
+
+
 @dataclass
 class Layout:
     lines: list[Line]
@@ -63,6 +72,8 @@ class Layout:
     big_components: list[Box]  # emblem, photos, table frames, rules
     labels: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0), np.int32))
     # connected-component labels of the page (component i of a Segment is label i + 1)
+    rules: list[Rule] = field(default_factory=list)  # strokes letters were parted from: crops blank them
+    parted_from: int | None = None  # components from this index on were parted from those strokes
 
     @property
     def page_length(self) -> float:
@@ -97,18 +108,16 @@ def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> L
     stats = stats[1:]
     stats[:, cv2.CC_STAT_TOP] += top
     ch = consonant_height(stats)
-    xs, ys = stats[:, 0], stats[:, 1]
-    ws, hs = stats[:, 2], stats[:, 3]
-    areas = stats[:, 4]
-    big = (hs > ch * 3.2) | (ws > ch * 12) | ((ws > ch * 6) & (hs < ch * 0.25))
-    noise = (areas < max(4, (ch * ch) / 120)) & (hs < ch * 0.3)
-    core = ~big & ~noise & (hs >= ch * 0.55) & (hs <= ch * 1.75)
-    # Large letters are solid; the emblem's feathers and rules are thin strokes in a wide box.
-    solid = areas >= ws * hs * 0.18
-    large = ~noise & solid & (hs > ch * 1.75) & (hs <= ch * 4.5) & (ws <= ch * 8) & (ws >= ch * 0.6)
-    marks = ~big & ~noise & ~core
+    big, large, core, marks = _kinds(stats, ch)
+    xs, ys, ws, hs = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
     big_boxes = [Box(int(xs[i]), int(ys[i]), int(ws[i]), int(hs[i])) for i in np.flatnonzero(big & ~large)]
     lines = _group_lines(np.flatnonzero(core), np.flatnonzero(marks), stats, ch)
+    rules = _free_letters_on_frames(labels, stats, np.flatnonzero(big & ~large), lines, ch, top)
+    parted_from = len(stats) if rules else None
+    if rules:  # a stamp's frame ran into a line: its letters are components of their own now
+        stats = np.vstack([stats, *[r.pieces for r in rules]])
+        big, large, core, marks = _kinds(stats, ch)
+        lines = _group_lines(np.flatnonzero(core), np.flatnonzero(marks), stats, ch)
     large_lines = [ln for ln in _group_lines(np.flatnonzero(large), np.flatnonzero(marks | core), stats, ch * 2.2)
                    if sum(len(s.components) for s in ln.segments) >= 3]
     lefts = [line.segments[0].box.x for line in lines if line.segments]
@@ -117,7 +126,86 @@ def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> L
     text_right = int(np.percentile(rights, 90)) if rights else w
     if top:
         labels = np.vstack([np.zeros((top, w), labels.dtype), labels])
-    return Layout(lines, large_lines, ch, w, h, text_left, text_right, big_boxes, labels)
+    return Layout(lines, large_lines, ch, w, h, text_left, text_right, big_boxes, labels,
+                  [Rule(r.x, r.y, r.mask) for r in rules], parted_from)
+
+
+def _kinds(stats: np.ndarray, ch: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which components are big (emblem, frames, rules), large text, letters, and marks."""
+    ws, hs, areas = stats[:, 2], stats[:, 3], stats[:, 4]
+    big = (hs > ch * 3.2) | (ws > ch * 12) | ((ws > ch * 6) & (hs < ch * 0.25))
+    noise = (areas < max(4, (ch * ch) / 120)) & (hs < ch * 0.3)
+    core = ~big & ~noise & (hs >= ch * 0.55) & (hs <= ch * 1.75)
+    # Large letters are solid; the emblem's feathers and rules are thin strokes in a wide box.
+    solid = areas >= ws * hs * 0.18
+    large = ~noise & solid & (hs > ch * 1.75) & (hs <= ch * 4.5) & (ws <= ch * 8) & (ws >= ch * 0.6)
+    marks = ~big & ~noise & ~core
+    return big, large, core, marks
+
+
+RULE_LENGTH = 2.5  # consonant heights: a straight stroke this long is a rule or a frame, no letter
+RULE_WIDTH = 0.3  # consonant heights: … and a rule is thinner than this (the emblem's body is not)
+RULE_SHARE = 0.5  # of a big component's ink in such strokes: a frame or an underline
+FRAME_FILL = 0.15  # of its box a frame's ink covers at most
+
+
+@dataclass(frozen=True)
+class _FreedFrame:
+    x: int
+    y: int  # page rows
+    mask: np.ndarray  # the frame's straight strokes in its box
+    pieces: np.ndarray  # stats rows of the letters freed from it
+
+
+def _free_letters_on_frames(labels: np.ndarray, stats: np.ndarray, big: np.ndarray, lines: list[Line],
+                            ch: float, top: int) -> list[_FreedFrame]:
+    """Letters of a text line that a received stamp's frame (or an underline) runs into are part of
+    the frame's big component, and big components are no text: the date under a stamp loses its
+    year. Without the frame's straight strokes, the pieces standing in a line's band are letters:
+    they get labels of their own (`labels` is changed in place) and their stats rows are returned.
+    The stamp's own text stands between the lines' bands and stays with the frame."""
+    bands = [(min(s.core_top for s in ln.segments), max(s.core_bottom for s in ln.segments)) for ln in lines]
+    length, width = max(9, round(ch * RULE_LENGTH)), max(3, round(ch * RULE_WIDTH))
+    next_label = len(stats) + 1
+    freed = []
+    for i in big:
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        # A frame is thin lines round much paper, an underline a thin line; a dark, noisy patch of
+        # a scan is neither.
+        patch = stats[i, 4] > FRAME_FILL * w * h and min(w, h) > ch
+        if patch or not any(b0 < y + h and y < b1 for b0, b1 in bands):
+            continue
+        own = (labels[y - top:y - top + h, x:x + w] == i + 1).astype(np.uint8)
+        strokes = np.zeros_like(own)
+        for long_, thick, across in (((length, 1), (length, width), (1, 5)), ((1, length), (width, length), (5, 1))):
+            # thickened across first: a stamp set askew draws its frame in steps
+            widened = cv2.dilate(own, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+            straight = _opened(widened, long_)
+            strokes |= straight & own & (1 - _opened(own, thick))
+        strokes = cv2.dilate(strokes, np.ones((3, 3), np.uint8)) & own  # with the strokes' ragged edges
+        if strokes.sum() < RULE_SHARE * own.sum():
+            continue  # the emblem, a photo, a signature: a few straight strokes in much else
+        count, parts, part_stats, _c = cv2.connectedComponentsWithStats(own & (1 - strokes), connectivity=8)
+        rows = []
+        for p in range(1, count):
+            px, py, pw, ph, area = (int(v) for v in part_stats[p])
+            centre = y + py + ph / 2
+            if ph > 1.75 * ch or pw > 2.5 * ch or area < max(4, ch * ch / 120) \
+                    or not any(b0 - 0.8 * ch <= centre <= b1 + 0.5 * ch for b0, b1 in bands):
+                continue
+            labels[y - top:y - top + h, x:x + w][parts == p] = next_label
+            next_label += 1
+            rows.append([x + px, y + py, pw, ph, area])
+        if rows:
+            freed.append(_FreedFrame(x, y, strokes > 0, np.asarray(rows, dtype=stats.dtype)))
+    return freed
+
+
+def _opened(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Morphological opening with a (width, height) rectangle; outside the mask is paper (OpenCV's
+    default border would let a frame's edge at the box's edge survive any opening)."""
+    return np.asarray(cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size),
+                                       borderType=cv2.BORDER_CONSTANT, borderValue=0))
 
 
 def _median_of_sorted(values: list[float]) -> float:
