@@ -29,14 +29,19 @@ def _letter_with_day_by_hand(day: str, rest: str, font: str) -> Page:
     page.text(date_x + mm(4), day)
     page.newline()
     page.text(date_x + mm(12), rest)
-    page.newline(1.5)
-    page.labelled("เรื่อง", "ขอความร่วมมือสนับสนุนกิจกรรมจิตอาสาพัฒนา")
-    page.newline(0.5)
-    page.labelled("เรียน", "ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษามัธยมศึกษาเขต 35")
-    page.newline(0.5)
-    page.paragraph(BODY)
+    _subject_addressee_and_body(page, "ขอความร่วมมือสนับสนุนกิจกรรมจิตอาสาพัฒนา",
+                                "ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษามัธยมศึกษาเขต 35")
     page.paragraph(BODY)
     return page
+
+
+def _subject_addressee_and_body(page: Page, subject: str, addressee: str) -> None:
+    page.newline(1.5)
+    page.labelled("เรื่อง", subject)
+    page.newline(0.5)
+    page.labelled("เรียน", addressee)
+    page.newline(0.5)
+    page.paragraph(BODY)
 
 
 @pytest.mark.parametrize(("day", "rest", "font", "expected"), [
@@ -78,12 +83,7 @@ def test_date_under_a_received_stamp_frame(tmp_path: Path) -> None:
            baseline + 3)
     page.draw.rectangle(box, outline=(0, 0, 0), width=5)  # its bottom edge runs along the year
     page.text(box[0] + mm(4), "เลขรับ ๓๒๙๒", y=box[1] + mm(10))
-    page.newline(1.5)
-    page.labelled("เรื่อง", "การเตรียมการรับเสด็จ")
-    page.newline(0.5)
-    page.labelled("เรียน", "นายอำเภอทุกอำเภอ")
-    page.newline(0.5)
-    page.paragraph(BODY)
+    _subject_addressee_and_body(page, "การเตรียมการรับเสด็จ", "นายอำเภอทุกอำเภอ")
     path = tmp_path / "memo.png"
     page.image.convert("L").save(path, dpi=(300, 300))
     letter = read_letter(path)
