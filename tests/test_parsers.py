@@ -63,3 +63,13 @@ def test_date_grammar(text: str, expected: dt.date) -> None:
 @pytest.mark.parametrize("text", ["๓๑ กุมภาพันธ์ ๒๕๖๗", "๑๔ ๒๕๖๑", "เลขรับ ๔๗๗๘", "๑๔ กุมภาพันธ์", ""])
 def test_date_grammar_rejects(text: str) -> None:
     assert parse_date(text) is None
+
+
+@pytest.mark.parametrize(("text", "canonical"), [
+    ("ที่ ศถ5 ๐๔๐๙๙.๑/๒๖๓", "ศธ 04099.1/263"),  # ธ read as ถ and a digit
+    ("ที่ ศ5 ๐๔๐๙๙.๑/๒๖๓", "ศธ 04099.1/263"),  # ธ read as a digit
+    ("ที่ ลป5 ๐๐๑๗.๒/๖", "ลป 0017.2/6"),  # a stray digit after the code
+])
+def test_code_letters_misread_as_digits_with_the_registers_codes(text: str, canonical: str) -> None:
+    number = parse_number(text, known_codes=frozenset({"ศธ", "ลป", "ลพ"}))
+    assert number is not None and number.canonical == canonical

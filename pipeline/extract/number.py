@@ -8,6 +8,8 @@
     'พร 0023.1/ว'
     >>> parse_number("ลป ๐๐๒๓.๕/) ๑๓๘๓๗").canonical
     'ลป 0023.5/ว 13837'
+    >>> parse_number("ที่ ศถ5 ๐๔๐๙๙.๑/๒๖๓", known_codes=frozenset({"ศธ", "ลป"})).canonical  # ธ read as ถ5
+    'ศธ 04099.1/263'
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ KNOWN_CODES = MINISTRY_CODES | PROVINCE_CODES
 _LABEL = re.compile(r"^\s*ที่\s*")
 _NUMBER = re.compile(
     # A code is two letters; OCR adds a mark or a letter, or reads the second letter as a digit.
-    r"(?P<code>(?:[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]*){1,3}|[ก-ฮ]\d(?=\s))\s*"
+    r"(?P<code>(?:[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]*){1,3}|[ก-ฮ]{1,2}\d(?=\s))\s*"
     r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})\s*\.?\s*"
     # A bold ว is read as `)` or `ว)`: nothing else in a number is a bracket.
     r"/\s*(?P<circular>ว\)?|\))?\s*(?P<serial>\d{1,6})?"
@@ -64,11 +66,13 @@ def parse_number(text: str, *, known_codes: frozenset[str] = frozenset()) -> Let
 
 
 def _code(read: str, known_codes: frozenset[str] = frozenset()) -> str:
-    """Two letters from what OCR made of a code: `ลสป` → ลป, `ศ5` → ศธ, `ล` → ลป (the one known
-    code it can be; the register's codes first)."""
+    """Two letters from what OCR made of a code: `ลสป` → ลป, `ศ5` → ศธ, `ศถ5` → ศธ, `ล` → ลป (the
+    one known code it can be; the register's codes first)."""
     if len(read) == 2 and read.isalpha():
         return read
-    if len(read) == 3:
+    if len(read) == 3 and read[2].isdigit() and read[:2] in known_codes | KNOWN_CODES:
+        return read[:2]  # a stray digit after the code
+    if len(read) == 3 and read.isalpha():
         for candidate in (read[0] + read[2], read[0] + read[1], read[1] + read[2]):
             if candidate in KNOWN_CODES:
                 return candidate
