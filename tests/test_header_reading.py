@@ -16,8 +16,9 @@ BODY = ("ด้วยสำนักงานจังหวัดลำปา�
         "ในวันที่กำหนด จึงขอให้แจ้งรายชื่อผู้เข้าร่วมภายในสิ้นเดือนนี้")
 
 
-def _letter_with_day_by_hand(day: str, rest: str, font: str) -> Page:
-    """A letter whose day was left blank for the signer and filled in on a line of its own."""
+def _letter_with_day_by_hand(day: str, rest: str, font: str, indent_mm: float = 12) -> Page:
+    """A letter whose day was left blank for the signer and filled in on a line of its own;
+    month and year `indent_mm` right of where the date begins."""
     page = Page(debian_font(font))
     page.y = mm(48)
     page.text(page.left, "ที่ ลป 0017.2/6520")
@@ -28,7 +29,7 @@ def _letter_with_day_by_hand(day: str, rest: str, font: str) -> Page:
     date_x = page.image.width // 2 - mm(3)
     page.text(date_x + mm(4), day)
     page.newline()
-    page.text(date_x + mm(12), rest)
+    page.text(date_x + mm(indent_mm), rest)
     _subject_addressee_and_body(page, "ขอความร่วมมือสนับสนุนกิจกรรมจิตอาสาพัฒนา",
                                 "ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษามัธยมศึกษาเขต 35")
     page.paragraph(BODY)
@@ -44,15 +45,16 @@ def _subject_addressee_and_body(page: Page, subject: str, addressee: str) -> Non
     page.paragraph(BODY)
 
 
-@pytest.mark.parametrize(("day", "rest", "font", "expected"), [
-    ("4", "พฤศจิกายน 2567", "Loma", dt.date(2024, 11, 4)),  # one narrow digit alone on its line
-    ("๗", "มีนาคม ๒๕๖๖", "Garuda", dt.date(2023, 3, 7)),  # a Thai digit Tesseract alone reads as ซ
-    ("๗", "มีนาคม ๒๕๖๖", "Sawasdee", dt.date(2023, 3, 7)),  # … or as ญ่
+@pytest.mark.parametrize(("day", "rest", "font", "indent_mm", "expected"), [
+    ("4", "พฤศจิกายน 2567", "Loma", 12, dt.date(2024, 11, 4)),  # one narrow digit alone on its line
+    ("๗", "มีนาคม ๒๕๖๖", "Garuda", 12, dt.date(2023, 3, 7)),  # a Thai digit Tesseract alone reads as ซ
+    ("๗", "มีนาคม ๒๕๖๖", "Sawasdee", 12, dt.date(2023, 3, 7)),  # … or as ญ่
+    ("๑๘", "พฤษภาคม ๒๕๖๗", "TlwgTypo", 30, dt.date(2024, 5, 18)),  # month and year where the address stands
 ])
-def test_day_filled_in_by_hand_on_its_own_line(tmp_path: Path, day: str, rest: str, font: str,
+def test_day_filled_in_by_hand_on_its_own_line(tmp_path: Path, day: str, rest: str, font: str, indent_mm: float,
                                                expected: dt.date) -> None:
     path = tmp_path / "letter.png"
-    _letter_with_day_by_hand(day, rest, font).image.convert("L").save(path, dpi=(300, 300))
+    _letter_with_day_by_hand(day, rest, font, indent_mm).image.convert("L").save(path, dpi=(300, 300))
     letter = read_letter(path)
     assert letter.date.value == expected
     assert letter.number.value is not None and str(letter.number.value) == "ลป 0017.2/6520"

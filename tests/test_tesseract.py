@@ -18,7 +18,7 @@ def _crop(text: str) -> np.ndarray:
     return gray[rows[0] - 10:rows[-1] + 10, cols[0] - 10:cols[-1] + 10]
 
 
-def test_a_latin_name_is_read_again_but_not_a_serial_after_the_slash() -> None:
+def test_a_latin_name_is_read_again_but_not_a_serial_or_a_year() -> None:
     crop = _crop("eMENSCR")
     box = Box(10, 10, crop.shape[1] - 20, crop.shape[0] - 20)
     garbled = OcrToken("eMลNSC๕", box, 0.4)  # what the Thai model makes of a Latin word
@@ -29,6 +29,9 @@ def test_a_latin_name_is_read_again_but_not_a_serial_after_the_slash() -> None:
     serial = [[OcrToken("๐๐๓๓.๐๐๙/ว", Box(0, 0, 0, 0), 0.6), garbled]]
     _latin_second_opinion([crop], serial)
     assert serial[0][1] is garbled
+    year = [[OcrToken("พฤษภาคม", Box(0, 0, 0, 0), 0.9), garbled]]  # … nor the year after a month
+    _latin_second_opinion([crop], year)
+    assert year[0][1] is garbled
 
 
 def test_digits_the_english_model_made_letters_of_stay_thai() -> None:

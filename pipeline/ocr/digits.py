@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.ocr.tesseract import OcrLine, OcrToken
-from pipeline.thai import ARABIC_DIGITS, MONTHS, THAI_DIGITS, strip_marks
+from pipeline.thai import ARABIC_DIGITS, THAI_DIGITS, is_month_name, strip_marks
 
 # What Tesseract writes where a number is: digits, the punctuation inside numbers, and its usual
 # misreadings of the Thai digits it does not know.
@@ -139,11 +139,6 @@ def token_span(columns: np.ndarray, x0: int, x1: int, gap: int, lo: int = 0, hi:
     while right < w and columns[right:min(w, right + gap)].any():
         right += 1
     return left, right
-
-
-def _is_month(text: str) -> bool:
-    key = strip_marks(text).replace(".", "")
-    return any(key in (strip_marks(full), strip_marks(abbr).replace(".", "")) for full, abbr in MONTHS)
 
 
 # Words after which a number always follows (จำนวน ๑ ชุด, ครั้งที่ ๒, เขต ๑).
@@ -272,7 +267,7 @@ def reread(crop: np.ndarray, line: OcrLine, consonant_height: float) -> Reread:
     ink = _binary(crop)
     pad = max(2, int(consonant_height * 0.15))
     parts, confidences = [], []
-    months = [_is_month(t.text) for t in line.tokens]
+    months = [is_month_name(t.text) for t in line.tokens]
     # A short token alone on its line may be the day of a date, added by hand above month and year.
     alone = len(line.tokens) == 1
     for i, token in enumerate(line.tokens):

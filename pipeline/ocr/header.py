@@ -151,6 +151,7 @@ def _scaled(crop: np.ndarray, factor: float) -> np.ndarray:
 
 
 ADDRESS_BLOCK_FROM = 0.58  # of the text width: the sender's address and a received stamp stand right of this
+DAY_FROM = 0.35  # of the text width: a day written alone stands right of this, over its month
 
 
 def _in_address_block(segment: Segment, index: int, lines: list[Line], layout: Layout) -> bool:
@@ -165,6 +166,10 @@ def _in_address_block(segment: Segment, index: int, lines: list[Line], layout: L
     left = [s for s in lines[index].segments if s.box.right <= segment.box.x]
     if left and segment.box.x - left[-1].box.right < layout.consonant_height * 8:
         return False  # the value of a label just before it (a memo's `วันที่ …`)
+    above = lines[index - 1].segments if index else []
+    if len(above) == 1 and above[0].box.w < 3 * layout.consonant_height \
+            and (above[0].box.x - layout.text_left) / width >= DAY_FROM:
+        return False  # month and year under a day filled in on a line of its own
     margin = layout.consonant_height * 1.5
     margin_lines = [i for i, line in enumerate(lines) if line.segments[0].box.x - layout.text_left < margin]
     return len(margin_lines) < 2 or index < margin_lines[1]

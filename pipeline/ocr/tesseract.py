@@ -21,7 +21,7 @@ import numpy as np
 from pipeline.errors import OcrEngineError
 from pipeline.models import Box
 from pipeline.ocr.spelling import Lexicon, correct
-from pipeline.thai import normalize_text
+from pipeline.thai import is_month_name, normalize_text
 
 LANG = "tha"
 UNSURE = 0.85  # a token read with less confidence may have a wrong letter, not only a wrong mark
@@ -136,9 +136,10 @@ def _looks_garbled(token: OcrToken) -> bool:
     return token.confidence < 0.7 and (mixed or bool(_STRANGE.search(text)))
 
 
-def _ends_number_head(text: str) -> bool:
-    """`…/` or `…/ว`: what follows is a letter number's serial, digits the Thai model garbles."""
-    return text.endswith("/") or text.endswith("/ว")
+def _digits_follow(text: str) -> bool:
+    """After `…/`, `…/ว` (a letter number's serial) or a month (the year) stand digits, which the
+    Thai model garbles: never a Latin word."""
+    return text.endswith("/") or text.endswith("/ว") or is_month_name(text)
 
 
 def _latin_second_opinion(crops: list[np.ndarray], lines: list[list[OcrToken]]) -> None:
@@ -148,7 +149,7 @@ def _latin_second_opinion(crops: list[np.ndarray], lines: list[list[OcrToken]]) 
     a third more time, while only these few words need it.
     """
     targets = [(i, j) for i, tokens in enumerate(lines) for j, t in enumerate(tokens)
-               if _looks_garbled(t) and not (j and _ends_number_head(tokens[j - 1].text))]
+               if _looks_garbled(t) and not (j and _digits_follow(tokens[j - 1].text))]
     if not targets:
         return
     pieces = []
