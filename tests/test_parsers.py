@@ -55,6 +55,9 @@ def test_real_letter_header_number_and_date() -> None:
     ("วันที่ ๑ ก.พ. ๒๕๖๗", dt.date(2024, 2, 1)),
     ("๗ กุมภาพนธ ๒๕๖๑", dt.date(2018, 2, 7)),  # a month missing its marks, as OCR gives it
     ("ลงวันที่ ๑ กุมภาพันธ์ พ.ศ. ๒๕๖๑", dt.date(2018, 2, 1)),
+    ("๒๔ กรกฎาคม ๒๕ ๖๕", dt.date(2022, 7, 24)),  # a year OCR split in two
+    ("วันที่ 21 ส.ค. 2 558", dt.date(2015, 8, 21)),
+    ("๓ พ.ย. ๒๕๖ ๗", dt.date(2024, 11, 3)),
 ])
 def test_date_grammar(text: str, expected: dt.date) -> None:
     assert parse_date(text) == expected

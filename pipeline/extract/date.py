@@ -37,7 +37,7 @@ _KEYS = [strip_marks(c).replace(".", "") for c in _CHOICES]
 _FOLDED_KEYS = [fold_confusables(k) for k in _KEYS]
 _DATE = re.compile(
     r"(?P<day>\d{1,2})\s*(?P<month>[ก-๏.][ก-๏.\s]{1,14}?)\s*[,;:]?\s*(?:พ\.?\s*ศ\.?\s*)?"
-    r"(?P<year>\d{4}|\d{2} \d{2}|\d{2})(?!\d)"  # OCR may split a year in two (๒๕ ๖๕)
+    r"(?P<year>\d{4}|\d{2} \d{2}|\d \d{3}|\d{3} \d|\d{2})(?!\d)"  # OCR may split a year (๒๕ ๖๕, 2 558)
 )
 _LABELS = re.compile(r"^\s*(?:ลงวันที่|วันที่)\s*")
 
