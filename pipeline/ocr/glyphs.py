@@ -69,8 +69,10 @@ REJECT_COST = 1.0
 _MIXED_SCRIPTS = 20.0  # how much less likely a Thai digit is among Arabic ones in one number, and back
 _SPACE = 0.6  # consonant heights: a wider gap separates two numbers
 _TIGHT = 0.3  # consonant heights: glyphs closer than this are set without a space between
-_LETTER_IN_NUMBER = 1000.0  # how much less likely a letter is than a digit inside a number
+_LETTER_IN_NUMBER = 10000.0  # how much less likely a letter is than a digit inside a number
 _NUMBER_CHARS = set(THAI_DIGITS + ARABIC_DIGITS + "./-:,")
+_DIGITS = set(THAI_DIGITS + ARABIC_DIGITS)
+_SMALL_MARKS = set(".,-:")
 
 
 @dataclass(frozen=True)
@@ -496,12 +498,14 @@ class GlyphReader:
             digit = [c in THAI_DIGITS or c in ARABIC_DIGITS for c in chars]
             # (a speck the network calls `frag` is noise, dropped later: no digit misread)
             letters = [k for k, c in enumerate(chars) if c == "other" or (c == FRAG and not _speck(out[run[k]][1], ch))]
-            if not letters or sum(digit) < 2 * len(letters):
+            if not letters or sum(digit) < max(1, 2 * len(letters) - 1):
                 continue
             for k in letters:
                 probs = out[run[k]][0].copy()
                 probs[reject] /= _LETTER_IN_NUMBER
-                out[run[k]] = (probs / probs.sum(), out[run[k]][1])
+                # a glyph misread, not a piece of one taken for a small mark (7's top bar as `-`)
+                if self.labels[int(np.argmax(probs))] not in _SMALL_MARKS:
+                    out[run[k]] = (probs / probs.sum(), out[run[k]][1])
         return out
 
     def _harmonise(self, out: list[tuple[np.ndarray, tuple[int, int, int, int]]], run: list[int]) -> None:
