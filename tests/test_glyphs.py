@@ -37,9 +37,9 @@ def heldout_tally() -> Tally:
     return tally
 
 
-# The goal is 99.8 % of Thai digits right on held-out fonts; the shipped model reaches about 98.5 %
+# The goal is 99.8 % of Thai digits right on held-out fonts; the shipped reader reaches about 99.6 %
 # (docs/digits.md). The first test guards against regressions, the second records the goal.
-THAI_DIGITS_FLOOR = 0.975
+THAI_DIGITS_FLOOR = 0.99
 THAI_DIGITS_GOAL = 0.998
 
 
