@@ -76,3 +76,14 @@ def test_date_grammar_rejects(text: str) -> None:
 def test_code_letters_misread_as_digits_with_the_registers_codes(text: str, canonical: str) -> None:
     number = parse_number(text, known_codes=frozenset({"ศธ", "ลป", "ลพ"}))
     assert number is not None and number.canonical == canonical
+
+
+@pytest.mark.parametrize(("text", "known", "canonical"), [
+    ("ที่ ศจ ๐๔๐๙๙.๑/ว ๒๓๐๙", {"ศธ", "ลป"}, "ศธ 04099.1/ว 2309"),  # ธ read as จ: no code begins ศจ
+    ("ที่ ศจ ๐๔๐๙๙.๑/ว ๒๓๐๙", {"ศธ", "ศก", "ลป"}, "ศจ 04099.1/ว 2309"),  # two codes could be meant: as read
+    ("ที่ ศก ๐๔๐๙๙.๑/ว ๒๓๐๙", {"ศธ", "ลป"}, "ศก 04099.1/ว 2309"),  # a real code (Sisaket) stays
+])
+def test_a_code_that_is_none_is_the_registers_only_code_with_its_first_letter(
+        text: str, known: set[str], canonical: str) -> None:
+    number = parse_number(text, known_codes=frozenset(known))
+    assert number is not None and number.canonical == canonical

@@ -87,11 +87,19 @@ def _code(read: str, known_codes: frozenset[str] = frozenset()) -> str:
 
 
 def _likely_code(code: str, known: frozenset[str]) -> str:
+    """The register's code a misread one stands for: one look-alike letter away (สป for ลป), or,
+    for a read that is no code at all (ศจ, ศอ), the only register code with its first letter."""
     if not known or code in known:
         return code
     near = {k for k in known if len(k) == len(code) and sum(a != b for a, b in zip(k, code, strict=True)) == 1
             and any({a, b} == set(pair) for a, b in zip(k, code, strict=True) if a != b for pair in LOOK_ALIKE_LETTERS)}
-    return near.pop() if len(near) == 1 else code
+    if len(near) == 1:
+        return near.pop()
+    if code not in KNOWN_CODES:
+        same_first = [k for k in known if k[:1] == code[:1]]
+        if len(same_first) == 1:
+            return same_first[0]
+    return code
 
 
 def is_known_code(code: str) -> bool:
