@@ -71,6 +71,7 @@ def test_date_grammar_rejects(text: str) -> None:
 @pytest.mark.parametrize(("text", "canonical"), [
     ("ที่ ศถ5 ๐๔๐๙๙.๑/๒๖๓", "ศธ 04099.1/263"),  # ธ read as ถ and a digit
     ("ที่ ศ5 ๐๔๐๙๙.๑/๒๖๓", "ศธ 04099.1/263"),  # ธ read as a digit
+    ("ที่ ศั5 ๐๔๐๙๙/๕๙๗", "ศธ 04099/597"),  # … with a stray mark
     ("ที่ ลป5 ๐๐๑๗.๒/๖", "ลป 0017.2/6"),  # a stray digit after the code
 ])
 def test_code_letters_misread_as_digits_with_the_registers_codes(text: str, canonical: str) -> None:

@@ -37,7 +37,7 @@ KNOWN_CODES = MINISTRY_CODES | PROVINCE_CODES
 _LABEL = re.compile(r"^\s*ที่\s*")
 _NUMBER = re.compile(
     # A code is two letters; OCR adds a mark or a letter, or reads the second letter as a digit.
-    r"(?P<code>(?:[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]*){1,3}|[ก-ฮ]{1,2}\d(?=\s))\s*"
+    r"(?P<code>(?:[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]*){1,3}|(?:[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]*){1,2}\d(?=\s))\s*"
     r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})\s*\.?\s*"
     # A bold ว is read as `)` or `ว)`: nothing else in a number is a bracket.
     r"/\s*(?P<circular>ว\)?|\))?\s*(?P<serial>\d{1,6})?"
