@@ -482,9 +482,10 @@ class GlyphReader:
         self, readings: list[tuple[np.ndarray, tuple[int, int, int, int]]], ch: float
     ) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
         """Inside a number a letter is unlikely: in a run of glyphs set without spaces that holds at
-        least twice as many digits as rejects, `other` and `frag` are made `_LETTER_IN_NUMBER` times
-        less likely. Digits unlike every training font (loopless ๓ and ๕) are read as digits there,
-        while `ลป` before a number (a space between) and `พ.ย.` (no digit) stay letters."""
+        least twice as many digits as rejects, less one (a pair of a digit and a reject: `๑๓` before
+        a month), `other` and `frag` are made `_LETTER_IN_NUMBER` times less likely. Digits unlike
+        every training font (loopless ๓ and ๕) are read as digits there, while `ลป` before a number
+        (a space between) and `พ.ย.` (no digit) stay letters."""
         out = list(readings)
         runs: list[list[int]] = []
         for n, (_, box) in enumerate(out):
