@@ -159,8 +159,6 @@ def strip_marks(text: str) -> str:
     return _MARKS.sub("", normalize_text(text).replace("\u0e33", "\u0e32"))
 
 
-# Pairs of letters OCR takes for one another: Tesseract's Thai model (ซักซ้อม read ชักช้อม, ก.พ. read
-# ถ.พ., มาตรการ read บาตรการ) and codes misread on the number line (สป for ลป).
 def is_month_name(text: str) -> bool:
     """A month's full or abbreviated name as OCR may leave it (marks and dots aside)."""
     key = strip_marks(text).replace(".", "")
@@ -170,6 +168,8 @@ def is_month_name(text: str) -> bool:
 _MONTH_KEYS = frozenset(k for full, abbr in MONTHS for k in (strip_marks(full), strip_marks(abbr).replace(".", "")))
 
 
+# Pairs of letters OCR takes for one another: Tesseract's Thai model (ซักซ้อม read ชักช้อม, ก.พ. read
+# ถ.พ., มาตรการ read บาตรการ) and codes misread on the number line (สป for ลป).
 LOOK_ALIKE_LETTERS = ("ลส", "กค", "ดต", "คด", "บป", "พผ", "ศส", "ธร", "ชซ", "ฆม", "บม", "พห", "พฟ", "กภ", "กถ")
 
 

@@ -9,7 +9,7 @@ number line). Labels are matched without their marks, which OCR drops most often
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -264,8 +264,6 @@ def parse_header(lines: list[list[HeaderText]], marks: list[HeaderText], page_wi
 
 
 def _merged(a: HeaderText, b: HeaderText) -> HeaderText:
-    from dataclasses import replace
-
     from pipeline.models import Box
 
     box = Box(a.box.x, min(a.box.y, b.box.y), b.box.right - a.box.x,
@@ -281,8 +279,6 @@ _MARK_AT_END = re.compile(r"(?:^|\s)([0-9๐-๙]{1,2})[.)]?$")
 def _joined_list_marks(line: list[HeaderText]) -> list[HeaderText]:
     """A list item's number set apart from its text by a tab (typewriter layouts: `๑.` at the label,
     the text at the next tab stop) is one segment with that text; OCR often loses the dot."""
-    from dataclasses import replace
-
     while len(line) > 1 and (mark := _MARK_AT_END.search(line[0].text)):
         head = line[0].text[:mark.start(1)]
         line = [replace(_merged(line[0], line[1]), text=f"{head}{mark.group(1)}. {line[1].text}"), *line[2:]]

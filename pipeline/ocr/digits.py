@@ -7,7 +7,7 @@ by glyph; its digit run replaces what Tesseract wrote.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -185,8 +185,6 @@ def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad:
 def _zero_halves(glyphs: list[Any], consonant_height: float) -> list[Any]:
     """A zero whose thin top and bottom broke in the scan comes apart as "(" and ")": nothing is ever
     printed as an empty pair of brackets, so the pair is the zero of the token's script."""
-    from dataclasses import replace
-
     thai = sum(g.char in THAI_DIGITS for g in glyphs) > sum(g.char in ARABIC_DIGITS for g in glyphs)
     out: list[Any] = []
     for glyph in glyphs:
@@ -206,8 +204,6 @@ def _zero_halves(glyphs: list[Any], consonant_height: float) -> list[Any]:
 def _digits_where_digits_belong(glyphs: list[Any]) -> list[Any]:
     """Where a number must stand, a ว that follows no slash is a digit our model took for ว (1 and ว
     look alike): its best digit alternative is taken, at that alternative's confidence."""
-    from dataclasses import replace
-
     out = []
     for i, glyph in enumerate(glyphs):
         after_slash = i > 0 and glyphs[i - 1].char == "/"
@@ -223,8 +219,6 @@ def _digits_where_digits_belong(glyphs: list[Any]) -> list[Any]:
 def _slash_where_tesseract_saw_one(glyphs: list[Any], tesseract_text: str) -> list[Any]:
     """A slash Tesseract read that ours left unread (a piece of the digit before it still on it):
     the one unread glyph whose alternatives hold `/` is that slash, as unsure as a disagreement."""
-    from dataclasses import replace
-
     if tesseract_text.count("/") != sum(g.char == "/" for g in glyphs) + 1:
         return glyphs
     unread = [i for i, g in enumerate(glyphs) if g.char == REJECT and any(c == "/" for c, _p in g.alternatives)]

@@ -426,9 +426,8 @@ class GlyphReader:
 
     def _pitch(self, atoms: list[Piece], sure: list[bool], first: list[np.ndarray], ch: float) -> float:
         """A digit's width in px in this token: from the digits read sure, else a typical one."""
-        digits = set(THAI_DIGITS + ARABIC_DIGITS)
         widths = [a.box[2] - a.box[0] for a, ok, p in zip(atoms, sure, first, strict=True)
-                  if ok and self.labels[self._best_public(p)] in digits]
+                  if ok and self.labels[self._best_public(p)] in _DIGITS]
         return float(np.median(widths)) if widths else _PITCH * ch
 
     def _split(
@@ -496,7 +495,7 @@ class GlyphReader:
         reject = [self._frag, self.labels.index("other")]
         for run in runs:
             chars = [self.labels[int(np.argmax(out[n][0]))] for n in run]  # `frag` included
-            digit = [c in THAI_DIGITS or c in ARABIC_DIGITS for c in chars]
+            digit = [c in _DIGITS for c in chars]
             # (a speck the network calls `frag` is noise, dropped later: no digit misread)
             letters = [k for k, c in enumerate(chars) if c == "other" or (c == FRAG and not _speck(out[run[k]][1], ch))]
             if not letters or sum(digit) < max(1, 2 * len(letters) - 1):

@@ -112,10 +112,10 @@ def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> L
     xs, ys, ws, hs = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
     big_boxes = [Box(int(xs[i]), int(ys[i]), int(ws[i]), int(hs[i])) for i in np.flatnonzero(big & ~large)]
     lines = _group_lines(np.flatnonzero(core), np.flatnonzero(marks), stats, ch)
-    rules = _free_letters_on_frames(labels, stats, np.flatnonzero(big & ~large), lines, ch, top)
+    rules, parted = _free_letters_on_frames(labels, stats, np.flatnonzero(big & ~large), lines, ch, top)
     parted_from = len(stats) if rules else None
     if rules:  # a stamp's frame ran into a line: its letters are components of their own now
-        stats = np.vstack([stats, *[r.pieces for r in rules]])
+        stats = np.vstack([stats, parted])
         big, large, core, marks = _kinds(stats, ch)
         lines = _group_lines(np.flatnonzero(core), np.flatnonzero(marks), stats, ch)
     large_lines = [ln for ln in _group_lines(np.flatnonzero(large), np.flatnonzero(marks | core), stats, ch * 2.2)
@@ -126,8 +126,7 @@ def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> L
     text_right = int(np.percentile(rights, 90)) if rights else w
     if top:
         labels = np.vstack([np.zeros((top, w), labels.dtype), labels])
-    return Layout(lines, large_lines, ch, w, h, text_left, text_right, big_boxes, labels,
-                  [Rule(r.x, r.y, r.mask) for r in rules], parted_from)
+    return Layout(lines, large_lines, ch, w, h, text_left, text_right, big_boxes, labels, rules, parted_from)
 
 
 def _kinds(stats: np.ndarray, ch: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -149,25 +148,19 @@ RULE_SHARE = 0.5  # of a big component's ink in such strokes: a frame or an unde
 FRAME_FILL = 0.15  # of its box a frame's ink covers at most
 
 
-@dataclass(frozen=True)
-class _FreedFrame:
-    x: int
-    y: int  # page rows
-    mask: np.ndarray  # the frame's straight strokes in its box
-    pieces: np.ndarray  # stats rows of the letters freed from it
-
-
 def _free_letters_on_frames(labels: np.ndarray, stats: np.ndarray, big: np.ndarray, lines: list[Line],
-                            ch: float, top: int) -> list[_FreedFrame]:
+                            ch: float, top: int) -> tuple[list[Rule], np.ndarray]:
     """Letters of a text line that a received stamp's frame (or an underline) runs into are part of
     the frame's big component, and big components are no text: the date under a stamp loses its
     year. Without the frame's straight strokes, the pieces standing in a line's band are letters:
-    they get labels of their own (`labels` is changed in place) and their stats rows are returned.
-    The stamp's own text stands between the lines' bands and stays with the frame."""
+    they get labels of their own (`labels` is changed in place). Returns the strokes taken out and
+    the stats rows of the letters parted from them. The stamp's own text stands between the lines'
+    bands and stays with the frame."""
     bands = [(min(s.core_top for s in ln.segments), max(s.core_bottom for s in ln.segments)) for ln in lines]
     length, width = max(9, round(ch * RULE_LENGTH)), max(3, round(ch * RULE_WIDTH))
     next_label = len(stats) + 1
-    freed = []
+    rules: list[Rule] = []
+    rows: list[list[int]] = []
     for i in big:
         x, y, w, h = (int(v) for v in stats[i, :4])
         # A frame is thin lines round much paper, an underline a thin line; a dark, noisy patch of
@@ -186,7 +179,7 @@ def _free_letters_on_frames(labels: np.ndarray, stats: np.ndarray, big: np.ndarr
         if strokes.sum() < RULE_SHARE * own.sum():
             continue  # the emblem, a photo, a signature: a few straight strokes in much else
         count, parts, part_stats, _c = cv2.connectedComponentsWithStats(own & (1 - strokes), connectivity=8)
-        rows = []
+        parted = len(rows)
         for p in range(1, count):
             px, py, pw, ph, area = (int(v) for v in part_stats[p])
             centre = y + py + ph / 2
@@ -196,9 +189,9 @@ def _free_letters_on_frames(labels: np.ndarray, stats: np.ndarray, big: np.ndarr
             labels[y - top:y - top + h, x:x + w][parts == p] = next_label
             next_label += 1
             rows.append([x + px, y + py, pw, ph, area])
-        if rows:
-            freed.append(_FreedFrame(x, y, strokes > 0, np.asarray(rows, dtype=stats.dtype)))
-    return freed
+        if len(rows) > parted:
+            rules.append(Rule(x, y, strokes > 0))
+    return rules, np.asarray(rows, dtype=stats.dtype).reshape(-1, stats.shape[1])
 
 
 def _opened(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -193,13 +193,14 @@ def _letters_rising_and_hanging(stats: np.ndarray, letter: float) -> tuple[int, 
 def _row_medians(near: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Per row of the boolean matrix `near`, the median of `values` over its True columns (0 where none)."""
     r, c = np.nonzero(near)
+    if not len(r):
+        return np.zeros(near.shape[0])
     ordered = values[c][np.lexsort((values[c], r))]
     counts = np.bincount(r, minlength=near.shape[0])
     starts = np.cumsum(counts) - counts
-    low = np.clip(starts + (counts - 1) // 2, 0, max(0, len(ordered) - 1))
-    high = np.clip(starts + counts // 2, 0, max(0, len(ordered) - 1))
-    if not len(ordered):
-        return np.zeros(near.shape[0])
+    # A row without neighbours points at some other row's values: masked by `counts > 0`.
+    low = np.clip(starts + (counts - 1) // 2, 0, len(ordered) - 1)
+    high = np.clip(starts + counts // 2, 0, len(ordered) - 1)
     return np.where(counts > 0, (ordered[low] + ordered[high]) / 2, 0.0)
 
 
