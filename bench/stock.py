@@ -77,7 +77,7 @@ def read_stock(path: str | Path) -> Letter:
                               fields.number_text or "")
         reading = read_date(fields.date_text) if fields.date_text else None
         date = reading.date if reading else None
-        letter.date = Field(date, confidence.date_confidence(date, reading.month_score if reading else 0,
+        letter.date = Field(date, confidence.date_confidence(date, reading.score if reading else 0,
                                                              src.get("date", [])))
         letter.subject = Field(fields.subject, confidence.text_confidence(fields.subject, src.get("subject", [])))
         letter.addressee = Field(fields.addressee,

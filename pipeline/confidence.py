@@ -30,13 +30,13 @@ def number_confidence(number: LetterNumber | None, sources: Sequence[HeaderText]
     return round(min(1.0, _recognition(sources) * 0.5 + 0.5) * number_plausibility(number), 3)
 
 
-def date_confidence(date: dt.date | None, month_score: float, sources: Sequence[HeaderText],
+def date_confidence(date: dt.date | None, reading_score: float, sources: Sequence[HeaderText],
                     today: dt.date | None = None) -> float:
     if date is None:
         return 0.0
     today = today or dt.date.today()
     plausible = 1.0 if dt.date(1990, 1, 1) <= date <= today + dt.timedelta(days=366) else 0.6
-    return round(min(1.0, _recognition(sources) * 0.5 + 0.5) * month_score * plausible, 3)
+    return round(min(1.0, _recognition(sources) * 0.5 + 0.5) * reading_score * plausible, 3)
 
 
 def text_confidence(value: str | None, sources: Sequence[HeaderText]) -> float:

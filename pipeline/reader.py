@@ -92,7 +92,7 @@ def _fill_fields(letter: Letter, fields: HeaderFields, codes: frozenset[str] = f
     reading = read_date(fields.date_text) if fields.date_text else None
     letter.date = Field(reading.date if reading else None,
                         confidence.date_confidence(reading.date if reading else None,
-                                                   reading.month_score if reading else 0.0,
+                                                   reading.score if reading else 0.0,
                                                    fields.sources.get("date", [])),
                         fields.date_text or "")
     for name in ("subject", "addressee"):

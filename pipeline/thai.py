@@ -168,6 +168,11 @@ def is_month_name(text: str) -> bool:
 _MONTH_KEYS = frozenset(k for full, abbr in MONTHS for k in (strip_marks(full), strip_marks(abbr).replace(".", "")))
 
 
+# Digits that scanners and OCR confuse (as Arabic digits; Thai ๔๕, ๗๓, ๖๐, ๖๒ … map onto them).
+LOOK_ALIKE_DIGITS = ("45", "65", "85", "95", "73", "60", "62", "89", "13", "37", "26", "06", "48", "17", "38", "56",
+                     "46", "68", "08", "14", "35", "59", "02", "12", "79", "19")
+
+
 # Pairs of letters OCR takes for one another: Tesseract's Thai model (ซักซ้อม read ชักช้อม, ก.พ. read
 # ถ.พ., มาตรการ read บาตรการ) and codes misread on the number line (สป for ลป).
 LOOK_ALIKE_LETTERS = ("ลส", "กค", "ดต", "คด", "บป", "พผ", "ศส", "ธร", "ชซ", "ฆม", "บม", "พห", "พฟ", "กภ", "กถ")

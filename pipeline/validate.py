@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 from pipeline.extract.date import agrees_in_part
 from pipeline.extract.number import is_known_code
 from pipeline.models import DocumentKind, Flag, Letter, LetterNumber
-from pipeline.thai import LOOK_ALIKE_LETTERS, normalize_text, strip_marks
+from pipeline.thai import LOOK_ALIKE_DIGITS, LOOK_ALIKE_LETTERS, normalize_text, strip_marks
 
 # Subjects typed into the register and printed on the letter differ in small ways (spacing,
 # abbreviations, a dropped mark in OCR): token-set similarity on mark-stripped text.
@@ -31,14 +31,7 @@ REGISTER_DATE = 0.9  # confidence of a date taken from the register when none co
 # A subject read this close to the register's is the register's (typed from the same letter, no OCR noise).
 ADOPT_REGISTER_SUBJECT = 90.0
 
-# Digits that scanners and OCR confuse (as Arabic digits; Thai ๔๕, ๗๓, ๖๐, ๖๒ … map onto them).
-CONFUSABLE: frozenset[frozenset[str]] = frozenset(
-    frozenset(pair)
-    for pair in ("45", "65", "85", "95", "73", "60", "62", "89", "13", "37", "26", "06", "48", "17", "38", "56", "46",
-                 "68", "08", "14", "35", "59", "02", "12", "79", "19")
-)
-
-
+CONFUSABLE: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair in LOOK_ALIKE_DIGITS)
 # Code letters that OCR confuses (ลป read as สป, กค as คค).
 CONFUSABLE_LETTERS: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair in LOOK_ALIKE_LETTERS)
 

@@ -90,3 +90,23 @@ def test_date_under_a_received_stamp_frame(tmp_path: Path) -> None:
     page.image.convert("L").save(path, dpi=(300, 300))
     letter = read_letter(path)
     assert letter.date.value == dt.date(2015, 11, 4)
+
+
+def test_memo_date_right_of_the_centre_is_read(tmp_path: Path) -> None:
+    """A memo has no sender's address: its `วันที่ …` is read even where a letter's address would
+    stand, and even when the `ที่` line does not start at the margin (the label set in, or merged
+    into the line above on a dark scan)."""
+    page = Page(debian_font("Garuda"))
+    page.y = mm(40)
+    title = "บันทึกข้อความ"
+    page.text((page.left + page.right - page.width(title, True, 1.6)) / 2, title, bold=True, scale=1.6)
+    page.newline(1.6)
+    page.labelled("ส่วนราชการ", "สำนักงานจังหวัดลำปาง กลุ่มงานอำนวยการ โทร. ๐ ๕๔๒๖ ๕๓๐๙", bold_label=True)
+    page.text(page.left + mm(4), "ที่ ลป ๐๐๑๗.๓/ว ๑๓๘๖")
+    page.text(page.left + (page.right - page.left) * 0.62, "วันที่ ๗ สิงหาคม ๒๕๖๑")
+    _subject_addressee_and_body(page, "มาตรการประหยัดพลังงานในหน่วยงานภาครัฐ", "หัวหน้าส่วนราชการประจำจังหวัดลำปาง")
+    path = tmp_path / "memo.png"
+    page.image.convert("L").save(path, dpi=(300, 300))
+    letter = read_letter(path)
+    assert letter.date.value == dt.date(2018, 8, 7)
+    assert letter.number.value is not None and str(letter.number.value) == "ลป 0017.3/ว 1386"

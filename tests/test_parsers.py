@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.extract.date import parse_date
+from pipeline.extract.date import parse_date, read_date
 from pipeline.extract.number import parse_number
 
 from .conftest import REAL_TEXTS
@@ -61,6 +61,14 @@ def test_real_letter_header_number_and_date() -> None:
 ])
 def test_date_grammar(text: str, expected: dt.date) -> None:
     assert parse_date(text) == expected
+
+
+def test_a_year_out_of_range_is_the_one_in_range_a_look_alike_digit_away_and_unsure() -> None:
+    repaired = read_date("วันที่ ๑๓ ก.พ. ๒๔๖๘")  # ๕ read as ๔ on a bilevel scan: 1925
+    assert repaired is not None and repaired.date == dt.date(2025, 2, 13)
+    assert repaired.score < read_date("วันที่ ๑๓ ก.พ. ๒๕๖๘").score  # type: ignore[union-attr]
+    # a year that several look-alike digits would bring into range stays unread
+    assert read_date("๑๓ ก.พ. ๒๘๖๘") is None
 
 
 @pytest.mark.parametrize("text", ["๓๑ กุมภาพันธ์ ๒๕๖๗", "๑๔ ๒๕๖๑", "เลขรับ ๔๗๗๘", "๑๔ กุมภาพันธ์", ""])

@@ -10,6 +10,8 @@
     datetime.date(2022, 7, 24)
     >>> parse_date("17 ถุพ. 2566")  # ก read as ถ
     datetime.date(2023, 2, 17)
+    >>> parse_date("๑๓ ก.พ. ๒๔๖๘")  # ๕ read as ๔: no letter is of 1925
+    datetime.date(2025, 2, 13)
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from pipeline.thai import (
+    LOOK_ALIKE_DIGITS,
     MONTHS,
     be_year_to_ce,
     fold_confusables,
@@ -44,12 +47,13 @@ _LABELS = re.compile(r"^\s*(?:ลงวันที่|วันที่)\s*")
 EARLIEST_YEAR = 1950
 CONFUSED_MONTH = 0.85  # how sure a month read with a confusable letter is
 LATEST_YEAR = 2100
+REPAIRED_YEAR = 0.6  # how sure a date is whose year was out of range until one digit became its look-alike
 
 
 @dataclass(frozen=True)
 class DateReading:
     date: dt.date
-    month_score: float  # 0..1: how exactly the month name was read
+    score: float  # 0..1: how exactly the month name (and the year) was read
     text: str
 
 
@@ -122,12 +126,26 @@ def read_date(text: str, *, earliest: int = EARLIEST_YEAR, latest: int = LATEST_
         month = match_month(match.group("month"))
         if month is None:
             continue
-        year = be_year_to_ce(int(match.group("year").replace(" ", "")))
-        if not earliest <= year <= latest:
+        year = _year(match.group("year").replace(" ", ""), earliest, latest)
+        if year is None:
             continue
         try:
-            date = dt.date(year, month[0], int(match.group("day")))
+            date = dt.date(year[0], month[0], int(match.group("day")))
         except ValueError:
             continue
-        return DateReading(date, month[1], match.group(0))
+        return DateReading(date, month[1] * year[1], match.group(0))
     return None
+
+
+def _year(digits: str, earliest: int, latest: int) -> tuple[int, float] | None:
+    """The CE year of the year's digits, and how sure: as read when it is in range; else the only
+    year in range one look-alike digit away (a letter of ๒๔๖๘, 1925, is ๒๕๖๘ misread)."""
+    year = be_year_to_ce(int(digits))
+    if earliest <= year <= latest:
+        return year, 1.0
+    if len(digits) != 4:
+        return None
+    repaired = {be_year_to_ce(int(digits[:i] + pair.replace(digit, "") + digits[i + 1:]))
+                for i, digit in enumerate(digits) for pair in LOOK_ALIKE_DIGITS if digit in pair}
+    in_range = [y for y in repaired if earliest <= y <= latest]
+    return (in_range[0], REPAIRED_YEAR) if len(in_range) == 1 else None

@@ -172,7 +172,11 @@ def _in_address_block(segment: Segment, index: int, lines: list[Line], layout: L
         return False  # month and year under a day filled in on a line of its own
     margin = layout.consonant_height * 1.5
     margin_lines = [i for i, line in enumerate(lines) if line.segments[0].box.x - layout.text_left < margin]
-    return len(margin_lines) < 2 or index < margin_lines[1]
+    # It ends at the second line at the margin (`เรื่อง` under `ที่`), or at one that runs on from the
+    # margin into its column: a memo's `ส่วนราชการ …` (a memo has no address block).
+    address_column = layout.text_left + ADDRESS_BLOCK_FROM * width
+    ends = margin_lines[1:2] + [i for i in margin_lines if lines[i].segments[0].box.right > address_column]
+    return not ends or index < min(ends)
 
 
 @dataclass(frozen=True)
