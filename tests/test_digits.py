@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 from pipeline.models import Box
@@ -58,3 +60,19 @@ def test_a_slash_tesseract_read_is_not_lost() -> None:
     assert "".join(g.char for g in _slash_where_tesseract_saw_one(glyphs, "๓/๕")) == "๓/๕"
     assert "".join(g.char for g in _slash_where_tesseract_saw_one(glyphs, "๓ซ๕")) == "๓?๕"  # Tesseract saw none
     assert merge("009/2060", list("0092060")) is None  # ours lost it: Tesseract's reading stands
+
+
+def test_a_month_tesseract_glued_to_its_year_keeps_its_letters_and_our_digits() -> None:
+    """`ก.พ. ๖๖` read by Tesseract as one token `กพ.'อ๐`: its runs of digits and letters do not line
+    up with ours, but its letters stand over the glyphs ours left unread."""
+    from pipeline.extract.date import parse_date
+
+    crop = _line_image("๑๘ ก.พ. ๖๖")
+    one, eight, ko, _dot, pho, dot, six, six2 = _glyph_columns(crop)
+    h = crop.shape[0]
+    glued = OcrToken("กพ.'อ๐", Box(ko[0], 0, six2[1] - ko[0], h), 0.04,
+                     (("ก", *ko), ("พ", *pho), (".", *dot), ("'อ", *six), ("๐", *six2)))
+    line = OcrLine([OcrToken("๑๘", Box(one[0], 0, eight[1] - one[0], h), 0.9), glued])
+    read = reread(crop, line, 27.0)
+    assert parse_date(read.text) == dt.date(2023, 2, 18)
+    assert read.digit_confidence <= 0.5  # the two readings disagreed: unsure

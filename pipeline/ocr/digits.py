@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.ocr.tesseract import OcrLine, OcrToken
-from pipeline.thai import ARABIC_DIGITS, THAI_DIGITS, is_month_name, strip_marks
+from pipeline.thai import ARABIC_DIGITS, THAI_DIGITS, is_month_name, normalize_text, strip_marks
 
 # What Tesseract writes where a number is: digits, the punctuation inside numbers, and its usual
 # misreadings of the Thai digits it does not know.
@@ -26,6 +26,7 @@ REJECT = "?"
 DISAGREEMENT_CONFIDENCE = 0.3
 LENGTH_DISAGREEMENT_CONFIDENCE = 0.5
 MIN_ALTERNATIVE = 0.05  # a second choice this likely is worth taking where the first cannot be
+_WORD_SPACE = 0.5  # consonant heights: a wider gap is a space (an abbreviation's dots sit closer)
 
 
 @dataclass(frozen=True)
@@ -177,9 +178,39 @@ def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad:
         # makes two of one, so ours are taken — unsure, for the register to confirm or a person.
         text = merge(token.text, chars, loose=True)
         confidence = min(confidence, LENGTH_DISAGREEMENT_CONFIDENCE)
+    if text is None:
+        text = _by_position(token, glyphs, left, consonant_height)
+        confidence = min(confidence, LENGTH_DISAGREEMENT_CONFIDENCE)
     if text is None:  # the two readings disagree on where the digits are: keep Tesseract's, unsure
         return token.text, DISAGREEMENT_CONFIDENCE
     return text, confidence
+
+
+def _by_position(token: OcrToken, glyphs: list[Any], left: int, consonant_height: float) -> str | None:
+    """Our digits and marks, and Tesseract's letters where ours are unread, matched by the columns
+    they stand in: where Tesseract glued a month to its year (`ก.พ. ๖๖` read `กพ.'อ๐`), the runs of
+    the two readings do not line up, but where their characters stand does. None when an unread
+    glyph of ours has no letter of Tesseract's over it, or when ours lost a slash it read (`merge`)."""
+    chars = [g.char for g in glyphs]
+    if not token.chars or REJECT not in chars or not set(chars) & _TRIGGERS \
+            or chars.count("/") < token.text.count("/"):
+        return None
+    parts: list[str] = []
+    previous_right: int | None = None
+    for glyph in glyphs:
+        x0 = left + glyph.box[0]
+        x1 = x0 + glyph.box[2]
+        if previous_right is not None and x0 - previous_right > _WORD_SPACE * consonant_height:
+            parts.append(" ")
+        if glyph.char == REJECT:
+            letters = "".join(text for text, c0, c1 in token.chars if x0 <= (c0 + c1) / 2 < x1)
+            if not letters or set(letters) & _TRIGGERS:
+                return None
+            parts.append(letters)
+        else:
+            parts.append(glyph.char)
+        previous_right = x1
+    return normalize_text("".join(parts))
 
 
 def _zero_halves(glyphs: list[Any], consonant_height: float) -> list[Any]:
