@@ -183,3 +183,26 @@ def _timed(fn) -> float:
     started = time.perf_counter()
     fn()
     return time.perf_counter() - started
+
+
+def test_a_letter_beside_a_digit_and_level_with_it_is_read_as_the_digit() -> None:
+    """The loopless ๓ of Noto Sans Thai looks to the network like a letter (ต without its head); set
+    against a digit on the line it is that digit — but a mark above the line never is."""
+    reader = default_reader()
+    labels = reader.labels
+
+    def probs(**p: float) -> np.ndarray:
+        out = np.full(len(labels), 1e-9)
+        for label, value in p.items():
+            out[labels.index({"three": "๓", "one": "๑", "nine": "๙"}.get(label, label))] = value
+        return out / out.sum()
+
+    def read_run(*readings: tuple[np.ndarray, tuple[int, int, int, int]]) -> list[str]:
+        return [labels[int(np.argmax(p))] for p, _box in reader._digits_in_numbers(list(readings), 27.0)]
+
+    one = (probs(one=0.99, other=0.01), (30, 10, 50, 40))
+    three = (probs(other=0.999, three=0.001), (8, 10, 28, 40))
+    above = (probs(other=0.999, nine=0.001), (52, -20, 60, -5))  # a piece of the line above, no digit
+    assert read_run(three, one, above) == ["๓", "๑", "other"]
+    apart = (probs(other=0.999, three=0.001), (-30, 10, -10, 40))  # a word space before the digit
+    assert read_run(apart, one) == ["other", "๑"]

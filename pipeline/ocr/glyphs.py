@@ -480,9 +480,11 @@ class GlyphReader:
     def _digits_in_numbers(
         self, readings: list[tuple[np.ndarray, tuple[int, int, int, int]]], ch: float
     ) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
-        """Inside a number a letter is unlikely: in a run of glyphs set without spaces that holds at
+        """Inside a number a letter is unlikely: in a run of glyphs set without spaces, `other` and
+        `frag` are made `_LETTER_IN_NUMBER` times less likely for every reject when the run holds at
         least twice as many digits as rejects, less one (a pair of a digit and a reject: `๑๓` before
-        a month), `other` and `frag` are made `_LETTER_IN_NUMBER` times less likely. Digits unlike
+        a month), and for a reject set against a digit, level with it, when that makes it a digit
+        (never a mark above the line). Digits unlike
         every training font (loopless ๓ and ๕) are read as digits there, while `ลป` before a number
         (a space between) and `พ.ย.` (no digit) stay letters."""
         out = list(readings)
@@ -493,19 +495,40 @@ class GlyphReader:
             else:
                 runs.append([n])
         reject = [self._frag, self.labels.index("other")]
-        for run in runs:
+
+        def less_likely_letter(n: int) -> tuple[np.ndarray, str]:
+            probs = out[n][0].copy()
+            probs[reject] /= _LETTER_IN_NUMBER
+            return probs / probs.sum(), self.labels[int(np.argmax(probs))]
+
+        def rejects(run: list[int]) -> tuple[list[bool], list[int]]:
             chars = [self.labels[int(np.argmax(out[n][0]))] for n in run]  # `frag` included
-            digit = [c in _DIGITS for c in chars]
             # (a speck the network calls `frag` is noise, dropped later: no digit misread)
-            letters = [k for k, c in enumerate(chars) if c == "other" or (c == FRAG and not _speck(out[run[k]][1], ch))]
-            if not letters or sum(digit) < max(1, 2 * len(letters) - 1):
-                continue
+            return [c in _DIGITS for c in chars], [
+                k for k, c in enumerate(chars) if c == "other" or (c == FRAG and not _speck(out[run[k]][1], ch))]
+
+        for run in runs:
+            digit, letters = rejects(run)
+            if letters and sum(digit) >= max(1, 2 * len(letters) - 1):
+                for k in letters:
+                    probs, best = less_likely_letter(run[k])
+                    # a glyph misread, not a piece of one taken for a small mark (7's top bar as `-`)
+                    if best not in _SMALL_MARKS:
+                        out[run[k]] = (probs, out[run[k]][1])
+        def level_with(box: tuple[int, int, int, int], other: tuple[int, int, int, int]) -> bool:
+            return min(box[3], other[3]) - max(box[1], other[1]) >= 0.5 * (other[3] - other[1])
+
+        for run in runs:  # then a reject beside a digit, level with it (one just read as one included)
+            digit, letters = rejects(run)
             for k in letters:
-                probs = out[run[k]][0].copy()
-                probs[reject] /= _LETTER_IN_NUMBER
-                # a glyph misread, not a piece of one taken for a small mark (7's top bar as `-`)
-                if self.labels[int(np.argmax(probs))] not in _SMALL_MARKS:
-                    out[run[k]] = (probs / probs.sum(), out[run[k]][1])
+                box = out[run[k]][1]
+                beside = [j for j in (k - 1, k + 1) if 0 <= j < len(run) and digit[j]]
+                # (not a mark above the line, nor a piece of one)
+                if not any(level_with(box, out[run[j]][1]) for j in beside):
+                    continue
+                probs, best = less_likely_letter(run[k])
+                if best in _DIGITS:
+                    out[run[k]] = (probs, box)
         return out
 
     def _harmonise(self, out: list[tuple[np.ndarray, tuple[int, int, int, int]]], run: list[int]) -> None:
