@@ -37,8 +37,9 @@ def heldout_tally() -> Tally:
     return tally
 
 
-# The goal is 99.8 % of Thai digits right on held-out fonts; the shipped reader reaches about 99.6 %
-# (docs/digits.md). The first test guards against regressions, the second records the goal.
+# The goal is 99.8 % of Thai digits right on held-out fonts; the shipped reader reaches 99.81 % on
+# the full held-out set of `training.evaluate` and 99.70–99.85 % on other seeds of it (docs/digits.md).
+# The first test guards against regressions; the second records the goal on this smaller sample.
 THAI_DIGITS_FLOOR = 0.99
 THAI_DIGITS_GOAL = 0.998
 
@@ -49,7 +50,8 @@ def test_thai_digits_on_heldout_fonts(heldout_tally: Tally) -> None:
     assert accuracy >= THAI_DIGITS_FLOOR, (accuracy, heldout_tally.confusions.most_common(10))
 
 
-@pytest.mark.xfail(reason="goal not reached yet: loopless ๓ ๕ of held-out fonts read as letters", strict=False)
+@pytest.mark.xfail(reason="at the goal on the full held-out set, not on every sample of it: 99.7 % here, "
+                          "the loopless ๓ of Noto Sans Thai beside letters", strict=False)
 def test_thai_digits_reach_the_goal(heldout_tally: Tally) -> None:
     assert heldout_tally.accuracy(THAI_DIGITS) >= THAI_DIGITS_GOAL
 
@@ -185,24 +187,39 @@ def _timed(fn) -> float:
     return time.perf_counter() - started
 
 
+_NAMES = {"zero": "๐", "one": "๑", "three": "๓", "nine": "๙"}
+
+
+def _probs(**p: float) -> np.ndarray:
+    """Network output over the reader's labels: the given ones (digits by name), the rest ~0."""
+    labels = default_reader().labels
+    out = np.full(len(labels), 1e-9)
+    for label, value in p.items():
+        out[labels.index(_NAMES.get(label, label))] = value
+    return out / out.sum()
+
+
+def _read_run(*readings: tuple[np.ndarray, tuple[int, int, int, int]]) -> list[str]:
+    """What `_digits_in_numbers` makes of glyphs (boxes x0, y0, x1, y1 at a consonant height of 27)."""
+    reader = default_reader()
+    return [reader._glyph(p, box).char for p, box in reader._digits_in_numbers(list(readings), 27.0)]
+
+
 def test_a_letter_beside_a_digit_and_level_with_it_is_read_as_the_digit() -> None:
     """The loopless ๓ of Noto Sans Thai looks to the network like a letter (ต without its head); set
     against a digit on the line it is that digit — but a mark above the line never is."""
-    reader = default_reader()
-    labels = reader.labels
+    one = (_probs(one=0.99, other=0.01), (30, 10, 50, 40))
+    three = (_probs(other=0.999, three=0.001), (8, 10, 28, 40))
+    above = (_probs(other=0.999, nine=0.001), (52, -20, 60, -5))  # a piece of the line above, no digit
+    assert _read_run(three, one, above) == ["๓", "๑", "?"]
+    apart = (_probs(other=0.999, three=0.001), (-30, 10, -10, 40))  # a word space before the digit
+    assert _read_run(apart, one) == ["?", "๑"]
 
-    def probs(**p: float) -> np.ndarray:
-        out = np.full(len(labels), 1e-9)
-        for label, value in p.items():
-            out[labels.index({"three": "๓", "one": "๑", "nine": "๙"}.get(label, label))] = value
-        return out / out.sum()
 
-    def read_run(*readings: tuple[np.ndarray, tuple[int, int, int, int]]) -> list[str]:
-        return [labels[int(np.argmax(p))] for p, _box in reader._digits_in_numbers(list(readings), 27.0)]
-
-    one = (probs(one=0.99, other=0.01), (30, 10, 50, 40))
-    three = (probs(other=0.999, three=0.001), (8, 10, 28, 40))
-    above = (probs(other=0.999, nine=0.001), (52, -20, 60, -5))  # a piece of the line above, no digit
-    assert read_run(three, one, above) == ["๓", "๑", "other"]
-    apart = (probs(other=0.999, three=0.001), (-30, 10, -10, 40))  # a word space before the digit
-    assert read_run(apart, one) == ["other", "๑"]
+def test_a_digit_outweighed_by_letter_and_piece_together_is_rescued_inside_a_number() -> None:
+    """A broken ๐ the network calls ๐ 0.40, a letter 0.35 and a piece 0.25 reads `?` (the two
+    rejects together); inside a number that makes it a reject to rescue, not a digit to leave."""
+    one = (_probs(one=0.99, other=0.01), (0, 10, 20, 40))
+    zero = (_probs(zero=0.40, other=0.35, frag=0.25), (22, 10, 42, 40))
+    two_more = [(_probs(one=0.99, other=0.01), (44 + 22 * i, 10, 64 + 22 * i, 40)) for i in range(2)]
+    assert _read_run(one, zero, *two_more) == ["๑", "๐", "๑", "๑"]

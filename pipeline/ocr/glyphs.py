@@ -502,10 +502,18 @@ class GlyphReader:
             return probs / probs.sum(), self.labels[int(np.argmax(probs))]
 
         def rejects(run: list[int]) -> tuple[list[bool], list[int]]:
-            chars = [self.labels[int(np.argmax(out[n][0]))] for n in run]  # `frag` included
-            # (a speck the network calls `frag` is noise, dropped later: no digit misread)
-            return [c in _DIGITS for c in chars], [
-                k for k, c in enumerate(chars) if c == "other" or (c == FRAG and not _speck(out[run[k]][1], ch))]
+            """Which glyphs of the run read as digits, and which as `?`: as `_glyph` reads them,
+            `other` and `frag` together (a ๐ at 0.50 against 0.30 + 0.20 is a `?`)."""
+            digit, letters = [], []
+            for k, n in enumerate(run):
+                probs, box = out[n]
+                best = int(np.argmax(probs))
+                rejected = float(probs[reject].sum()) > float(np.delete(probs, reject).max())
+                digit.append(not rejected and self.labels[best] in _DIGITS)
+                # (a speck the network calls `frag` is noise, dropped later: no digit misread)
+                if rejected and not (best == self._frag and _speck(box, ch)):
+                    letters.append(k)
+            return digit, letters
 
         for run in runs:
             digit, letters = rejects(run)
