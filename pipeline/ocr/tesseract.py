@@ -219,16 +219,16 @@ def read_lines(crops: list[np.ndarray], *, lang: str = LANG, gap: int = 24, psm:
                 y1 = max(c.y + c.h for c in members) - top
                 box = Box(max(0, x0), max(0, y0), x1 - max(0, x0), y1 - max(0, y0))
                 conf = min(c.conf for c in members)
-                chars = tuple((c.text, c.x - gap, c.x + c.w - gap) for c in members)
+                spans = tuple((c.text, c.x - gap, c.x + c.w - gap) for c in members)
             else:
-                box, conf, chars = Box(0, 0, 0, 0), 0.0, ()
+                box, conf, spans = Box(0, 0, 0, 0), 0.0, ()
             # Where OCR text enters: normalised, and the marks Tesseract drops restored (letters too,
             # where Tesseract itself was unsure).
             # (Not in a Latin-only reading: nothing Thai to restore, and no second lexicon of 65 MB.)
             word = normalize_text(word)
             if lang != "eng":
                 word = correct(word, lexicon, letter_edits=conf < UNSURE)
-            tokens.append(OcrToken(word, box, conf, chars))
+            tokens.append(OcrToken(word, box, conf, spans))
         best[slot] = (weight, tokens)
     result: list[list[OcrToken]] = [best[i][1] if i in best else [] for i in range(len(crops))]
     if lang == LANG:
