@@ -77,3 +77,24 @@ def test_bold_blurred_page_is_turned_upright(turned: bool) -> None:
     if turned:
         scan = np.ascontiguousarray(scan[::-1, ::-1])
     assert prepare(ScanPage(0, scan, 150.0)).upside_down is turned
+
+
+def test_skew_is_measured_on_the_text_not_on_a_dark_patch() -> None:
+    """A bilevel scan whose lamp light fell off toward the bottom: a black patch with speckled edges
+    along the page's frame holds more ink than the text, and its rows are straight at 0°."""
+    import random
+
+    from samples.scan import ScanSettings, degrade
+
+    page = _header("Loma")
+    page.newline(0.5)
+    for _ in range(2):
+        page.paragraph("ด้วยจังหวัดลำปางได้กำหนดจัดประชุมหัวหน้าส่วนราชการประจำเดือน เพื่อให้การบริหารราชการ"
+                       "เป็นไปด้วยความเรียบร้อย จึงขอเชิญท่านเข้าร่วมประชุมตามวัน เวลา และสถานที่ดังกล่าว")
+    settings = ScanSettings(mode="gray", dpi=300, skew=1.7, blur=1.0, noise=0.0, light=0.0)
+    gray = np.asarray(degrade(page.image, settings, random.Random(3))).astype(np.float32)
+    rows = np.linspace(0, 1, gray.shape[0])[:, None]
+    dark = gray * (1 - 0.5 * np.clip((rows - 0.5) / 0.5, 0, 1)) + np.random.default_rng(4).normal(0, 25, gray.shape)
+    scan = np.where(dark < 173, 0, 255).astype(np.uint8)
+    assert (scan[-200:] == 0).mean() > 0.5, "the bottom of the page should be mostly black"
+    assert abs(prepare(ScanPage(0, scan, 300.0)).skew - 1.7) <= 0.2

@@ -16,6 +16,10 @@ from pipeline.document import Page
 
 WORK_DPI = 300.0  # Tesseract and the glyph model see text at this scale
 _ANALYSIS_DPI = 100.0  # skew and orientation are decided on a small copy
+# Ink that can be text, at the analysis scale: not a speck, not a picture, a rule or a dark patch.
+_TEXT_MIN_AREA = 4  # px
+_TEXT_MAX_HEIGHT = 40  # px (10 mm: a title's letters)
+_TEXT_MAX_WIDTH = 80  # px (20 mm: a word run together)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,18 @@ def estimate_skew(ink_small: np.ndarray, limit: float = 5.0) -> float:
     return best  # the angle whose projection is sharpest is the one the lines lean by
 
 
+def text_like(ink_small: np.ndarray) -> np.ndarray:
+    """The ink of components sized like letters and words: the lines the skew is measured on. A
+    dark patch of uneven light on a bilevel scan (one huge component and its speckle) or the
+    emblem would otherwise outweigh the text and pull the page's angle to theirs."""
+    _n, labels, stats, _c = cv2.connectedComponentsWithStats(ink_small, connectivity=8)
+    area = stats[:, cv2.CC_STAT_AREA]
+    keep = (area >= _TEXT_MIN_AREA) & (stats[:, cv2.CC_STAT_HEIGHT] <= _TEXT_MAX_HEIGHT) \
+        & (stats[:, cv2.CC_STAT_WIDTH] <= _TEXT_MAX_WIDTH)
+    keep[0] = False  # the background
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
 def is_upside_down(ink_small: np.ndarray) -> bool:
     """Thai puts far more above its letters than below: vowels and tone marks (ุ ู are the only
     marks below), and ไ โ ใ ป ฝ ฟ rise above the line where only ฎ ฏ ญ ฐ hang under it. On a page
@@ -217,7 +233,7 @@ def prepare(page: Page, *, work_dpi: float = WORK_DPI, keep: float = 1.0) -> Pre
     del gray  # only `flat` is warped
     small_scale = _ANALYSIS_DPI / page.dpi
     small = binarise(cv2.resize(flat, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA))
-    skew = estimate_skew(small)
+    skew = estimate_skew(text_like(small))
     h, w = small.shape
     straight_small = cv2.warpAffine(small, cv2.getRotationMatrix2D((w / 2, h / 2), -skew, 1.0), (w, h),
                                     flags=cv2.INTER_NEAREST)
