@@ -84,6 +84,7 @@ class Layout:
 # Pages come at 300 dpi (`preprocess.WORK_DPI`), where ก of 8 pt Thai is 14 px: anything smaller is
 # speckle (a dark, uneven bilevel scan has thousands of 8–10 px specks, more than letters).
 MIN_CONSONANT = 14
+STACKED = 0.5  # of the lower line's height: lines overlapping more than this are stacked, not text
 
 
 def consonant_height(stats: np.ndarray) -> float:
@@ -97,6 +98,26 @@ def consonant_height(stats: np.ndarray) -> float:
     # Smooth the histogram a little: consonant heights spread over a few pixels.
     smooth = np.convolve(hist, np.ones(3), mode="same")
     return float(np.argmax(smooth))
+
+
+def _margins(lines: list[Line], width: int) -> tuple[int, int]:
+    """Where the text's lines start and end (10th and 90th percentiles). Lines stacked over one
+    another do not count: the grain of a dark patch on a bilevel scan groups into dozens of
+    overlapping "lines" that would pull the margins to the page's edge."""
+    ruled = [ln for ln in lines if ln.segments]
+    if not ruled:
+        return 0, width
+    boxes = np.array([[b.x, b.y, b.right, b.bottom] for b in (ln.box for ln in ruled)])
+    beside = (boxes[:, None, 0] < boxes[None, :, 2]) & (boxes[None, :, 0] < boxes[:, None, 2])
+    overlap = np.minimum(boxes[:, None, 3], boxes[None, :, 3]) - np.maximum(boxes[:, None, 1], boxes[None, :, 1])
+    heights = boxes[:, 3] - boxes[:, 1]
+    stacked = beside & (overlap > STACKED * np.minimum(heights[:, None], heights[None, :]))
+    np.fill_diagonal(stacked, False)
+    apart = ~stacked.any(axis=1)
+    if not apart.any():
+        apart[:] = True
+    return (int(np.percentile([ln.segments[0].box.x for ln, ok in zip(ruled, apart, strict=True) if ok], 10)),
+            int(np.percentile([ln.segments[-1].box.right for ln, ok in zip(ruled, apart, strict=True) if ok], 90)))
 
 
 def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> Layout:
@@ -120,10 +141,7 @@ def find_lines(ink: np.ndarray, *, top: int = 0, bottom: int | None = None) -> L
         lines = _group_lines(np.flatnonzero(core), np.flatnonzero(marks), stats, ch)
     large_lines = [ln for ln in _group_lines(np.flatnonzero(large), np.flatnonzero(marks | core), stats, ch * 2.2)
                    if sum(len(s.components) for s in ln.segments) >= 3]
-    lefts = [line.segments[0].box.x for line in lines if line.segments]
-    rights = [line.segments[-1].box.right for line in lines if line.segments]
-    text_left = int(np.percentile(lefts, 10)) if lefts else 0
-    text_right = int(np.percentile(rights, 90)) if rights else w
+    text_left, text_right = _margins(lines, w)
     if top:
         labels = np.vstack([np.zeros((top, w), labels.dtype), labels])
     return Layout(lines, large_lines, ch, w, h, text_left, text_right, big_boxes, labels, rules, parted_from)
