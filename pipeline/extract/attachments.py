@@ -23,6 +23,7 @@ class PageRole(StrEnum):
 
 
 BLANK_INK_SHARE = 0.0015
+DASH_LENGTH = 1.5  # a dash is at least this many times as wide as it is tall
 
 
 @dataclass(frozen=True)
@@ -50,22 +51,58 @@ class TopLine:
         return (self.right - self.left) / self.page_width
 
 
+SPECK_AREA = 6  # px at the thumbnails' 100 dpi: a tone mark is about this size, a speck smaller
+SPECKLE_WINDOW = 25  # px (6 mm)
+SPECKLE_COUNT = 10  # this many specks within one window are the grain of a dark patch, not text
+LETTER_INK = 0.25  # of the letter height squared: the least ink of a letter
+LINE_GAP = 3.0  # letter heights: a wider gap between two pieces of ink at one height parts them
+
+
+def _in_speckle(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Per component: does it lie where specks crowd (a dark patch where the lamp light fell off
+    on a bilevel scan)? A line of text holds a few small marks per window, such a patch dozens."""
+    centres = np.zeros(shape, np.float32)
+    small = stats[:, cv2.CC_STAT_AREA] <= SPECK_AREA
+    xs = np.minimum(stats[:, 0] + stats[:, 2] // 2, shape[1] - 1)
+    ys = np.minimum(stats[:, 1] + stats[:, 3] // 2, shape[0] - 1)
+    np.add.at(centres, (ys[small], xs[small]), 1.0)
+    crowd = cv2.boxFilter(centres, -1, (SPECKLE_WINDOW, SPECKLE_WINDOW), normalize=False,
+                          borderType=cv2.BORDER_CONSTANT)
+    return crowd[ys, xs] >= SPECKLE_COUNT
+
+
 def top_line(ink: np.ndarray) -> TopLine | None:
     """Components of the topmost text line (ink: 255 = ink, small page image)."""
     h, w = ink.shape
     band = ink[: int(h * 0.2)]
     count, _l, stats, _c = cv2.connectedComponentsWithStats(band, connectivity=8)
-    comps = [(int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3]))
-             for i in range(1, count) if stats[i, 4] >= 3]
+    speckle = _in_speckle(stats, band.shape)
+    kept = [i for i in range(1, count) if stats[i, 4] >= 3 and not speckle[i]]
+    comps = [(int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3])) for i in kept]
+    area = {c: int(stats[i, 4]) for i, c in zip(kept, comps, strict=True)}
     # Ignore page edges and scanner borders.
     comps = [c for c in comps if c[2] < w * 0.5 and c[3] < h * 0.1 and c[0] > w * 0.02 and c[0] + c[2] < w * 0.98]
     if not comps:
         return None
     heights = sorted(c[3] for c in comps)
     letter = heights[len(heights) // 2]
-    top = min(c[1] for c in comps if c[3] >= letter * 0.6)
-    row = [c for c in comps if c[1] < top + letter * 1.6 and c[1] + c[3] > top - letter * 0.5]
-    return TopLine(row, w)
+    # The line starts at a letter: as tall as one and with its ink (a speck at the edge of a dark
+    # patch is as tall, but thin).
+    letters = [c for c in comps if c[3] >= letter * 0.6 and area[c] >= LETTER_INK * letter ** 2]
+    if not letters:
+        return None
+    first = min(letters, key=lambda c: c[1])
+    top = first[1]
+    row = sorted((c for c in comps if c[1] < top + letter * 1.6 and c[1] + c[3] > top - letter * 0.5),
+                 key=lambda c: c[0])
+    # The line is the run of ink around that letter with no gap wider than a few letters: a speck
+    # standing apart at the same height is not part of it.
+    start = end = row.index(first)
+    while start > 0 and row[start][0] - (row[start - 1][0] + row[start - 1][2]) <= letter * LINE_GAP:
+        start -= 1
+    while end + 1 < len(row) and row[end + 1][0] - (row[end][0] + row[end][2]) <= letter * LINE_GAP:
+        end += 1
+    return TopLine(row[start:end + 1], w)
 
 
 def is_blank(ink: np.ndarray) -> bool:
@@ -75,11 +112,12 @@ def is_blank(ink: np.ndarray) -> bool:
 def looks_like_page_number(line: TopLine) -> bool:
     """`- ๒ -`: a tiny centred group at the top, with a dash at one side at least.
 
-    Thin dashes can vanish in small bilevel images, so one dash is enough.
+    Thin dashes can vanish in small bilevel images, so one dash is enough; a dark scan thickens
+    them (5 × 3 px at 100 dpi).
     """
     if not line.centred or line.width_share > 0.06 or not 1 <= len(line.boxes) <= 6:
         return False
-    return any(b[2] >= b[3] * 1.8 for b in line.boxes)
+    return any(b[2] >= b[3] * DASH_LENGTH for b in line.boxes)
 
 
 def classify_pages(inks: list[np.ndarray], distribution: list[bool] | None = None) -> list[PageRole]:
