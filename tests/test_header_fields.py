@@ -6,6 +6,7 @@ from the real texts in ../shared/fixtures/real-texts and from domain.md's exampl
 
 from pipeline.extract.header import parse_header
 from pipeline.extract.kind import document_kind
+from pipeline.extract.number import parse_number
 from pipeline.models import Box, DocumentKind
 from pipeline.ocr.header import HeaderText
 
@@ -119,6 +120,15 @@ def test_memo_number_and_date_whose_labels_a_stamp_garbled() -> None:
     fields = parse_header(read, [line("บันทึกข้อความ", 20, large=True)])
     assert fields.number_text is not None and fields.number_text.strip() == "ลป ๐๔๒๑/ว ๑๐๕๐"
     assert fields.date_text == "๘ พ.ค. ๒๕๖๗"
+
+
+def test_memo_number_without_its_label_and_a_code_letter_read_as_a_digit() -> None:
+    """`ที่` lost to the title's line, ธ of ศธ read as 5 between two marks: still the number line."""
+    read = lines(line("ส่วนราชการ กลุ่มอำนวยการ โทร. ๐ ๕๔๒๖ ๕๐๘๔"), line("ศี5ิ ๐๔๐๙๙.๑/๕๒๓", 0, index=1),
+                 line("เรื่อง ขอเชิญร่วมพิธีถวายพระพรชัยมงคล", 0, index=2))
+    fields = parse_header(read, [line("บันทึกข้อความ", 20, large=True)])
+    assert fields.number_text is not None
+    assert str(parse_number(fields.number_text, known_codes=frozenset({"ศธ", "ลป"}))) == "ศธ 04099.1/523"
 
 
 def test_number_label_read_twice_around_a_speck() -> None:

@@ -35,9 +35,11 @@ PROVINCE_CODES = frozenset((
 KNOWN_CODES = MINISTRY_CODES | PROVINCE_CODES
 
 _LABEL = re.compile(r"^\s*ที่\s*")
+_MARKS = "\u0e31-\u0e3a\u0e47-\u0e4e"
+# A code as OCR leaves it: two letters; a mark or a letter more, or the second letter read as a digit.
+CODE = rf"(?:(?:[ก-ฮ][{_MARKS}]*){{1,3}}|(?:[ก-ฮ][{_MARKS}]*){{1,2}}\d[{_MARKS}]*(?=\s))"
 _NUMBER = re.compile(
-    # A code is two letters; OCR adds a mark or a letter, or reads the second letter as a digit.
-    r"(?P<code>(?:[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]*){1,3}|(?:[ก-ฮ][\u0e31-\u0e3a\u0e47-\u0e4e]*){1,2}\d(?=\s))\s*"
+    rf"(?P<code>{CODE})\s*"
     r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})\s*\.?\s*"
     # A bold ว is read as `)` or `ว)`: nothing else in a number is a bracket.
     r"/\s*(?P<circular>ว\)?|\))?\s*(?P<serial>\d{1,6})?"
