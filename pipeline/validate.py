@@ -31,8 +31,8 @@ REGISTER_DATE = 0.9  # confidence of a date taken from the register when none co
 # A subject read this close to the register's is the register's (typed from the same letter, no OCR noise).
 ADOPT_REGISTER_SUBJECT = 90.0
 
+# Digits and code letters that OCR confuses (ลป read as สป, กค as คค), as pairs.
 CONFUSABLE: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair in LOOK_ALIKE_DIGITS)
-# Code letters that OCR confuses (ลป read as สป, กค as คค).
 CONFUSABLE_LETTERS: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair in LOOK_ALIKE_LETTERS)
 
 

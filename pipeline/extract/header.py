@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.extract.date import has_month, read_date
-from pipeline.extract.number import CODE
+from pipeline.extract.number import CODE, MARKS
 from pipeline.models import SECRECIES, URGENCIES
 from pipeline.ocr.header import HeaderText
 from pipeline.thai import fold_spaces, strip_marks, to_arabic_digits
@@ -33,11 +33,10 @@ LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _STRIPPED_LABELS = [(name, strip_marks(form), form) for name, forms in LABELS for form in forms]
 # `ที่` with whatever marks OCR left on it, then a code and digits.
-_MARKS = "\u0e31-\u0e3a\u0e47-\u0e4e"
-_NUMBER_LABEL = re.compile(rf"^\s*ท[{_MARKS}]{{0,3}}\s*(?=(?:{CODE}|[ก-ฮ]\d)\s*[0-9๐-๙])")
+_NUMBER_LABEL = re.compile(rf"^\s*ท[{MARKS}]{{0,3}}\s*(?=(?:{CODE}|[ก-ฮ]\d)\s*[0-9๐-๙])")
 # The number line with its label lost or garbled (หี ลป …, ที่ฑที่ ลป …, or just ลป ๐๐๑๗.๑/ว …): a code, digits, a slash.
 _UNLABELLED_NUMBER = re.compile(
-    rf"^\s*(?:(?:[ก-ฮ][{_MARKS}]{{0,3}}){{1,3}}\s+)?(?={CODE}\s*[0-9๐-๙]{{4,5}}[0-9๐-๙.\s]*/)")
+    rf"^\s*(?:(?:[ก-ฮ][{MARKS}]{{0,3}}){{1,3}}\s+)?(?={CODE}\s*[0-9๐-๙]{{4,5}}[0-9๐-๙.\s]*/)")
 _DATE_LABEL = re.compile(r"^\s*ว[\u0e31]?นท[\u0e34\u0e35]?[\u0e48]?\s*")
 _ITEM = re.compile(r"^\s*([0-9๐-๙]{1,2}|(?=\.\s))\s*[.)]\s*")  # "๑. …", or ". …" when OCR lost a thin "1"
 # Lines that are never the letter's date: a received stamp's, a reference's, the sender's postcode.

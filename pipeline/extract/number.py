@@ -35,9 +35,9 @@ PROVINCE_CODES = frozenset((
 KNOWN_CODES = MINISTRY_CODES | PROVINCE_CODES
 
 _LABEL = re.compile(r"^\s*ที่\s*")
-_MARKS = "\u0e31-\u0e3a\u0e47-\u0e4e"
+MARKS = "\u0e31-\u0e3a\u0e47-\u0e4e"  # (a regex class) what OCR leaves above, beside and below letters
 # A code as OCR leaves it: two letters; a mark or a letter more, or the second letter read as a digit.
-CODE = rf"(?:(?:[ก-ฮ][{_MARKS}]*){{1,3}}|(?:[ก-ฮ][{_MARKS}]*){{1,2}}\d[{_MARKS}]*(?=\s))"
+CODE = rf"(?:(?:[ก-ฮ][{MARKS}]*){{1,3}}|(?:[ก-ฮ][{MARKS}]*){{1,2}}\d[{MARKS}]*(?=\s))"
 _NUMBER = re.compile(
     rf"(?P<code>{CODE})\s*"
     r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})\s*\.?\s*"

@@ -484,9 +484,9 @@ class GlyphReader:
         `frag` are made `_LETTER_IN_NUMBER` times less likely for every reject when the run holds at
         least twice as many digits as rejects, less one (a pair of a digit and a reject: `๑๓` before
         a month), and for a reject set against a digit, level with it, when that makes it a digit
-        (never a mark above the line). Digits unlike
-        every training font (loopless ๓ and ๕) are read as digits there, while `ลป` before a number
-        (a space between) and `พ.ย.` (no digit) stay letters."""
+        (never a mark above the line). Digits unlike every training font (loopless ๓ and ๕) are
+        read as digits there, while `ลป` before a number (a space between) and `พ.ย.` (no digit)
+        stay letters."""
         out = list(readings)
         runs: list[list[int]] = []
         for n, (_, box) in enumerate(out):
@@ -523,6 +523,7 @@ class GlyphReader:
                     # a glyph misread, not a piece of one taken for a small mark (7's top bar as `-`)
                     if best not in _SMALL_MARKS:
                         out[run[k]] = (probs, out[run[k]][1])
+
         def level_with(box: tuple[int, int, int, int], other: tuple[int, int, int, int]) -> bool:
             return min(box[3], other[3]) - max(box[1], other[1]) >= 0.5 * (other[3] - other[1])
 
