@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.models import DocumentKind
 from pipeline.ocr.layout import find_lines
 from pipeline.reader import read_letter
 from samples.render import Page, debian_font, mm
@@ -110,3 +111,29 @@ def test_memo_date_right_of_the_centre_is_read(tmp_path: Path) -> None:
     letter = read_letter(path)
     assert letter.date.value == dt.date(2018, 8, 7)
     assert letter.number.value is not None and str(letter.number.value) == "ลป 0017.3/ว 1386"
+
+
+def test_header_under_a_dark_corner_is_still_read(tmp_path: Path) -> None:
+    """A bilevel scan whose top right went dark where the lamp light fell off: its grain groups
+    into dozens of short "lines" in the sender's address column, above the labels at the margin."""
+    import random
+
+    from samples.scan import ScanSettings, degrade
+
+    page = Page(debian_font("Loma"))
+    page.y = mm(48)
+    page.text(page.left, "ที่ ลป ๐๐๓๓.๐๐๙/ว ๒๗๐")
+    for line in ("สำนักงานสาธารณสุขจังหวัดลำปาง", "ถนนพหลโยธิน ลป ๕๒๐๐๐"):
+        page.text(page.right - page.width("สำนักงานสาธารณสุขจังหวัดลำปาง"), line)
+        page.newline()
+    page.newline(0.5)
+    page.text(page.image.width // 2 - mm(3), "๒๒ พฤษภาคม ๒๕๕๘")
+    _subject_addressee_and_body(page, "ขออนุญาตใช้สถานที่จัดประชุมเชิงปฏิบัติการ", "หัวหน้าส่วนราชการทุกส่วน")
+    settings = ScanSettings(mode="bilevel", dpi=300, blur=1.0, noise=8.0, light=0.38, threshold=173)
+    path = tmp_path / "letter.png"
+    degrade(page.image, settings, random.Random(62)).save(path, dpi=(300, 300))  # 62: the top right darkens
+    letter = read_letter(path)
+    assert letter.kind is DocumentKind.LETTER  # not noise from top to bottom
+    assert letter.number.value is not None and str(letter.number.value) == "ลป 0033.009/ว 270"
+    assert letter.date.value == dt.date(2015, 5, 22)
+    assert letter.addressee.value == "หัวหน้าส่วนราชการทุกส่วน"

@@ -92,10 +92,15 @@ def header_lines(layout: Layout, dpi: float, *, past_paragraphs: int = 0) -> lis
     def substantial(line: Line) -> bool:
         return sum(s.box.w for s in line.segments) > width * 0.15
 
+    # Lines wholly in the address column (the sender's address, a stamp, the grain of a dark patch
+    # there) do not count against the header's length: the labels stand at the margin.
+    address_column = layout.text_left + ADDRESS_BLOCK_FROM * width
     chosen: list[Line] = []
+    counted = 0
     for i, line in enumerate(lines):
-        if len(chosen) >= MAX_HEADER_LINES or line.box.y > layout.page_length * 0.7:
+        if counted >= MAX_HEADER_LINES or line.box.y > layout.page_length * 0.7:
             break
+        counted += line.box.x < address_column
         nxt = next((other for other in lines[i + 1:i + 4] if substantial(other)), None)
         starts_paragraph = (
             _mm(14, dpi) <= indent(line) <= _mm(30, dpi)
