@@ -27,6 +27,7 @@ DISAGREEMENT_CONFIDENCE = 0.3
 LENGTH_DISAGREEMENT_CONFIDENCE = 0.5
 MIN_ALTERNATIVE = 0.05  # a second choice this likely is worth taking where the first cannot be
 _WORD_SPACE = 0.5  # consonant heights: a wider gap is a space (an abbreviation's dots sit closer)
+DIGIT_HEIGHT = 0.7  # consonant heights: a Thai or Arabic digit is at least this tall
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad:
     hi = share[1] if share[1] is not None else ink.shape[1]
     glyphs = [g for g in glyphs if share[0] <= left + g.box[0] + g.box[2] / 2 < hi]
     if numeric_context:
-        glyphs = _digits_where_digits_belong(glyphs)
+        glyphs = _digits_where_digits_belong(glyphs, consonant_height)
     glyphs = _slash_where_tesseract_saw_one(glyphs, token.text)
     chars = [g.char for g in glyphs]
     digit_conf = [g.confidence for g in glyphs if g.char != REJECT]
@@ -232,13 +233,16 @@ def _zero_halves(glyphs: list[Any], consonant_height: float) -> list[Any]:
     return out
 
 
-def _digits_where_digits_belong(glyphs: list[Any]) -> list[Any]:
+def _digits_where_digits_belong(glyphs: list[Any], consonant_height: float) -> list[Any]:
     """Where a number must stand, a ว that follows no slash is a digit our model took for ว (1 and ว
-    look alike): its best digit alternative is taken, at that alternative's confidence."""
+    look alike), and a glyph as tall as a digit that it took for a letter is a digit unlike its
+    training fonts (the loopless ๓ of Noto Sans Thai, a day alone before its month; never a speck
+    above the line): the best digit alternative is taken, at that alternative's confidence."""
     out = []
     for i, glyph in enumerate(glyphs):
         after_slash = i > 0 and glyphs[i - 1].char == "/"
-        if glyph.char == "ว" and not after_slash:
+        digit_sized = glyph.box[3] >= DIGIT_HEIGHT * consonant_height
+        if (glyph.char == "ว" and not after_slash) or (glyph.char == REJECT and digit_sized):
             digit = next(((c, p) for c, p in glyph.alternatives
                           if c in THAI_DIGITS + ARABIC_DIGITS and p >= MIN_ALTERNATIVE), None)
             if digit is not None:
