@@ -47,13 +47,14 @@ def ensure_eval_set(folder: Path, count: int, seed: int, hard_share: float = HAR
 
 @cache
 def _hints(folder: str):  # type: ignore[no-untyped-def]
-    """What intake gives the reader: the directory's names and the register's codes."""
+    """What intake gives the reader: the directory's names, the register's codes and agencies."""
     from pipeline.reader import Hints
     from storage.directory import parse_directory_file
     from storage.register import parse_register_file
 
-    codes = frozenset(r.number.code for r in parse_register_file(Path(folder) / "register.csv"))
-    return Hints(parse_directory_file(ROOT / "samples" / "directory.yaml").vocabulary, codes)
+    numbers = [r.number for r in parse_register_file(Path(folder) / "register.csv")]
+    return Hints(parse_directory_file(ROOT / "samples" / "directory.yaml").vocabulary,
+                 frozenset(n.code for n in numbers), frozenset(f"{n.code} {n.agency}" for n in numbers))
 
 
 def _read(args: tuple[str, str]) -> dict:

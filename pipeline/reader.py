@@ -31,6 +31,7 @@ from pipeline.thai import fold_spaces, strip_marks, to_arabic_digits
 
 THUMBNAIL_DPI = 100.0
 HEADER_SHARE = 0.8  # of page 1, from the top: the header and its first paragraph always fit
+SLASH_LOST = 0.5  # how sure a number read without its slash can be
 _DISTRIBUTION_HINTS = ("แจ้งท้าย", "บัญชี", "รายชื่อ")
 
 
@@ -40,11 +41,13 @@ class Hints:
 
     `vocabulary`: names besides the dictionary (the directory's units and positions), so that OCR
     repair does not bend a proper name into a common word. `codes`: the agency codes the
-    register numbers letters with, to tell ลป from a misread สป.
+    register numbers letters with, to tell ลป from a misread สป. `agencies`: its code-and-agency
+    prefixes (`ลป 0421`), to read an agency whose last digit took in the slash after it.
     """
 
     vocabulary: tuple[str, ...] = ()
     codes: frozenset[str] = frozenset()
+    agencies: frozenset[str] = frozenset()
 
 
 NO_HINTS = Hints()
@@ -73,7 +76,7 @@ def read_letter(path: str | Path, *, display_name: str | None = None, hints: Hin
     if kind is DocumentKind.NOT_LETTER:
         letter.add_reason(Flag.NOT_LETTER)
     else:
-        _fill_fields(letter, fields, hints.codes)
+        _fill_fields(letter, fields, hints)
         _later_pages(letter, doc, fields, lexicon)
         _review_reasons(letter)
     letter.seconds = round(time.perf_counter() - started, 3)
@@ -85,10 +88,13 @@ def _fields(header: Header) -> HeaderFields:
     return parse_header(header.by_line(), marks, header.layout.page_width)
 
 
-def _fill_fields(letter: Letter, fields: HeaderFields, codes: frozenset[str] = frozenset()) -> None:
-    number = parse_number(fields.number_text, known_codes=codes) if fields.number_text else None
-    letter.number = Field(number, confidence.number_confidence(number, fields.sources.get("number", [])),
-                          fields.number_text or "")
+def _fill_fields(letter: Letter, fields: HeaderFields, hints: Hints = NO_HINTS) -> None:
+    number = parse_number(fields.number_text, known_codes=hints.codes,
+                          known_agencies=hints.agencies) if fields.number_text else None
+    number_confidence = confidence.number_confidence(number, fields.sources.get("number", []))
+    if number is not None and "/" not in (fields.number_text or ""):
+        number_confidence = min(number_confidence, SLASH_LOST)  # read around a lost slash: a guess
+    letter.number = Field(number, number_confidence, fields.number_text or "")
     reading = read_date(fields.date_text) if fields.date_text else None
     letter.date = Field(reading.date if reading else None,
                         confidence.date_confidence(reading.date if reading else None,

@@ -89,8 +89,10 @@ def hints(app: App) -> Hints:
     cached = _hints.get(key)
     if cached is None or time.monotonic() - cached[0] > HINTS_SECONDS:
         with app.db.session(read_only=True) as session:
-            codes = frozenset(session.scalars(select(RegisterEntryRow.code).distinct()))
-            cached = (time.monotonic(), Hints(load_directory(session).vocabulary, codes))
+            series = session.execute(select(RegisterEntryRow.code, RegisterEntryRow.agency).distinct()).all()
+            cached = (time.monotonic(), Hints(load_directory(session).vocabulary,
+                                              frozenset(code for code, _agency in series),
+                                              frozenset(f"{code} {agency}" for code, agency in series)))
         _hints[key] = cached
     return cached[1]
 

@@ -158,3 +158,19 @@ def test_a_day_in_a_font_unlike_the_training_fonts_is_read_before_its_month(tmp_
     path = tmp_path / "letter.png"
     degrade(page.image, settings, random.Random(1)).save(path, dpi=(150, 150))
     assert read_letter(path).date.value == dt.date(2023, 3, 3)
+
+
+def test_a_number_read_without_its_slash_is_unsure(tmp_path: Path) -> None:
+    """ว right after the agency's digits: the number is read around the lost slash, but never so
+    surely that it is accepted without the register or a person."""
+    page = Page(debian_font("Garuda"))
+    page.y = mm(48)
+    page.text(page.left, "ที่ ลป ๐๔๒๑ว ๑๒๓")
+    page.newline(2)
+    page.text(page.image.width // 2 - mm(3), "๔ พฤศจิกายน ๒๕๕๘")
+    _subject_addressee_and_body(page, "การเตรียมการรับเสด็จ", "นายอำเภอทุกอำเภอ")
+    path = tmp_path / "letter.png"
+    page.image.convert("L").save(path, dpi=(300, 300))
+    letter = read_letter(path)
+    assert str(letter.number.value) == "ลป 0421/ว 123"
+    assert letter.number.confidence <= 0.5

@@ -87,6 +87,17 @@ def test_code_letters_misread_as_digits_with_the_registers_codes(text: str, cano
     assert number is not None and number.canonical == canonical
 
 
+def test_a_circulars_slash_lost_into_the_digit_before_it() -> None:
+    """`๐๔๒๑/ว` in bold on a fax: the slash fused into ๑ and the pair read as ๘. ว right after the
+    agency's digits shows where the slash stood; the register's agencies tell the digit."""
+    known = frozenset({"ลป 0421", "ลป 0017.2"})
+    assert str(parse_number("ที่ ลูป ๐๔๒๘ว", known_codes=frozenset({"ลป"}), known_agencies=known)) == "ลป 0421/ว"
+    assert str(parse_number("ที่ ลป ๐๔๒๑ว ๑๒๓")) == "ลป 0421/ว 123"  # only the slash dropped
+    # two agencies it could be: as read (unsure, for a person)
+    assert str(parse_number("ที่ ลป ๐๔๒๘ว", known_agencies=known | {"ลป 0422"})) == "ลป 0428/ว"
+    assert parse_number("ที่ ลป ๐๔๒๘๑๒๓") is None  # without ว nothing shows where the slash was
+
+
 @pytest.mark.parametrize(("text", "known", "canonical"), [
     ("ที่ ศจ ๐๔๐๙๙.๑/ว ๒๓๐๙", {"ศธ", "ลป"}, "ศธ 04099.1/ว 2309"),  # ธ read as จ: no code begins ศจ
     ("ที่ ศจ ๐๔๐๙๙.๑/ว ๒๓๐๙", {"ศธ", "ศก", "ลป"}, "ศจ 04099.1/ว 2309"),  # two codes could be meant: as read

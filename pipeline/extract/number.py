@@ -44,27 +44,46 @@ _NUMBER = re.compile(
     # A bold ว is read as `)` or `ว)`: nothing else in a number is a bracket.
     r"/\s*(?P<circular>ว\)?|\))?\s*(?P<serial>\d{1,6})?"
 )
+# The slash lost (fused into the digit before it, `๐๔๒๑/ว` read `๐๔๒๘ว`): ว right after the
+# agency's digits still shows where it stood.
+_SLASH_LOST = re.compile(rf"(?P<code>{CODE})\s*(?P<agency>\d{{4,5}}(?:\s*\.\s*\d{{1,3}}){{0,3}})"
+                         r"(?P<circular>ว)\s*(?P<serial>\d{1,6})?(?!\S)")
 
 
-def parse_number(text: str, *, known_codes: frozenset[str] = frozenset()) -> LetterNumber | None:
+def parse_number(text: str, *, known_codes: frozenset[str] = frozenset(),
+                 known_agencies: frozenset[str] = frozenset()) -> LetterNumber | None:
     """A letter number from the text after (or including) the `ที่` label; None if it does not parse.
 
     Thai or Arabic digits, any spacing. The serial may be blank (a reserved number). `known_codes`:
     the codes the local register uses; a code read one look-alike letter away from exactly one of
-    them is taken as that code (สป for ลป).
+    them is taken as that code (สป for ลป). `known_agencies`: its code-and-agency prefixes
+    (`ลป 0421`); where a circular's slash was lost into the digit before it, the agency is the one
+    prefix that agrees in all but that digit.
     """
     body = _LABEL.sub("", to_arabic_digits(normalize_text(text)))
     match = _NUMBER.search(body)
-    if not match:
+    lost = match is None
+    if lost:
+        match = _SLASH_LOST.search(body)
+    if match is None:
         return None
+    code = _likely_code(_code(strip_marks(match.group("code")), known_codes), known_codes)
     agency = re.sub(r"\s+", "", match.group("agency"))
+    if lost:
+        agency = _agency_before_lost_slash(code, agency, known_agencies)
     serial = match.group("serial")
-    return LetterNumber(
-        code=_likely_code(_code(strip_marks(match.group("code")), known_codes), known_codes),
-        agency=agency,
-        circular=bool(match.group("circular")),
-        serial=int(serial) if serial else None,
-    )
+    return LetterNumber(code=code, agency=agency, circular=bool(match.group("circular")),
+                        serial=int(serial) if serial else None)
+
+
+def _agency_before_lost_slash(code: str, agency: str, known: frozenset[str]) -> str:
+    """`agency` as read, or the one known agency of `code` it differs from in its last digit only
+    (the digit the slash fused into)."""
+    if f"{code} {agency}" in known:
+        return agency
+    fitting = [k.split(" ", 1)[1] for k in known if k.startswith(f"{code} {agency[:-1]}")
+               and len(k) == len(code) + 1 + len(agency)]
+    return fitting[0] if len(fitting) == 1 else agency
 
 
 def _code(read: str, known_codes: frozenset[str] = frozenset()) -> str:
