@@ -22,7 +22,7 @@ from pipeline.extract.date import read_date
 from pipeline.extract.distribution import Distribution, is_distribution_page, parse_distribution
 from pipeline.extract.header import HeaderFields, parse_header
 from pipeline.extract.kind import document_kind
-from pipeline.extract.number import parse_number
+from pipeline.extract.number import parse_number, read_around_lost_slash
 from pipeline.models import DocumentKind, Field, Flag, Letter, TextLine
 from pipeline.ocr.header import Header, read_header, read_page_lines
 from pipeline.ocr.preprocess import prepare, prepare_thumbnail
@@ -92,8 +92,8 @@ def _fill_fields(letter: Letter, fields: HeaderFields, hints: Hints = NO_HINTS) 
     number = parse_number(fields.number_text, known_codes=hints.codes,
                           known_agencies=hints.agencies) if fields.number_text else None
     number_confidence = confidence.number_confidence(number, fields.sources.get("number", []))
-    if number is not None and "/" not in (fields.number_text or ""):
-        number_confidence = min(number_confidence, SLASH_LOST)  # read around a lost slash: a guess
+    if number is not None and read_around_lost_slash(fields.number_text or ""):
+        number_confidence = min(number_confidence, SLASH_LOST)  # a guess
     letter.number = Field(number, number_confidence, fields.number_text or "")
     reading = read_date(fields.date_text) if fields.date_text else None
     letter.date = Field(reading.date if reading else None,

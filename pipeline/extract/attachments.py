@@ -75,20 +75,19 @@ def top_line(ink: np.ndarray) -> TopLine | None:
     """Components of the topmost text line (ink: 255 = ink, small page image)."""
     h, w = ink.shape
     band = ink[: int(h * 0.2)]
-    count, _l, stats, _c = cv2.connectedComponentsWithStats(band, connectivity=8)
+    _count, _l, stats, _c = cv2.connectedComponentsWithStats(band, connectivity=8)
     speckle = _in_speckle(stats, band.shape)
-    kept = [i for i in range(1, count) if stats[i, 4] >= 3 and not speckle[i]]
-    comps = [(int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3])) for i in kept]
-    area = {c: int(stats[i, 4]) for i, c in zip(kept, comps, strict=True)}
-    # Ignore page edges and scanner borders.
-    comps = [c for c in comps if c[2] < w * 0.5 and c[3] < h * 0.1 and c[0] > w * 0.02 and c[0] + c[2] < w * 0.98]
-    if not comps:
+    # Each component's box and ink; page edges and scanner borders ignored.
+    inked = [((int(x), int(y), int(cw), int(ch)), int(area)) for x, y, cw, ch, area in stats[1:][~speckle[1:]]
+             if area >= 3 and cw < w * 0.5 and ch < h * 0.1 and x > w * 0.02 and x + cw < w * 0.98]
+    if not inked:
         return None
+    comps = [box for box, _area in inked]
     heights = sorted(c[3] for c in comps)
     letter = heights[len(heights) // 2]
     # The line starts at a letter: as tall as one and with its ink (a speck at the edge of a dark
     # patch is as tall, but thin).
-    letters = [c for c in comps if c[3] >= letter * 0.6 and area[c] >= LETTER_INK * letter ** 2]
+    letters = [c for c, area in inked if c[3] >= letter * 0.6 and area >= LETTER_INK * letter ** 2]
     if not letters:
         return None
     first = min(letters, key=lambda c: c[1])

@@ -38,16 +38,15 @@ _LABEL = re.compile(r"^\s*ที่\s*")
 MARKS = "\u0e31-\u0e3a\u0e47-\u0e4e"  # (a regex class) what OCR leaves above, beside and below letters
 # A code as OCR leaves it: two letters; a mark or a letter more, or the second letter read as a digit.
 CODE = rf"(?:(?:[ก-ฮ][{MARKS}]*){{1,3}}|(?:[ก-ฮ][{MARKS}]*){{1,2}}\d[{MARKS}]*(?=\s))"
+_AGENCY = r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})"
 _NUMBER = re.compile(
-    rf"(?P<code>{CODE})\s*"
-    r"(?P<agency>\d{4,5}(?:\s*\.\s*\d{1,3}){0,3})\s*\.?\s*"
+    rf"(?P<code>{CODE})\s*{_AGENCY}\s*\.?\s*"
     # A bold ว is read as `)` or `ว)`: nothing else in a number is a bracket.
     r"/\s*(?P<circular>ว\)?|\))?\s*(?P<serial>\d{1,6})?"
 )
 # The slash lost (fused into the digit before it, `๐๔๒๑/ว` read `๐๔๒๘ว`): ว right after the
 # agency's digits still shows where it stood.
-_SLASH_LOST = re.compile(rf"(?P<code>{CODE})\s*(?P<agency>\d{{4,5}}(?:\s*\.\s*\d{{1,3}}){{0,3}})"
-                         r"(?P<circular>ว)\s*(?P<serial>\d{1,6})?(?!\S)")
+_SLASH_LOST = re.compile(rf"(?P<code>{CODE})\s*{_AGENCY}(?P<circular>ว)\s*(?P<serial>\d{{1,6}})?(?!\S)")
 
 
 def parse_number(text: str, *, known_codes: frozenset[str] = frozenset(),
@@ -60,11 +59,7 @@ def parse_number(text: str, *, known_codes: frozenset[str] = frozenset(),
     (`ลป 0421`); where a circular's slash was lost into the digit before it, the agency is the one
     prefix that agrees in all but that digit.
     """
-    body = _LABEL.sub("", to_arabic_digits(normalize_text(text)))
-    match = _NUMBER.search(body)
-    lost = match is None
-    if lost:
-        match = _SLASH_LOST.search(body)
+    match, lost = _match(text)
     if match is None:
         return None
     code = _likely_code(_code(strip_marks(match.group("code")), known_codes), known_codes)
@@ -74,6 +69,19 @@ def parse_number(text: str, *, known_codes: frozenset[str] = frozenset(),
     serial = match.group("serial")
     return LetterNumber(code=code, agency=agency, circular=bool(match.group("circular")),
                         serial=int(serial) if serial else None)
+
+
+def read_around_lost_slash(text: str) -> bool:
+    """The number in `text` parses only with its slash lost (`_SLASH_LOST`): a guess to check."""
+    match, lost = _match(text)
+    return match is not None and lost
+
+
+def _match(text: str) -> tuple[re.Match[str] | None, bool]:
+    """The number's match in `text`, and whether only the lost-slash grammar found it."""
+    body = _LABEL.sub("", to_arabic_digits(normalize_text(text)))
+    match = _NUMBER.search(body)
+    return (match, False) if match is not None else (_SLASH_LOST.search(body), True)
 
 
 def _agency_before_lost_slash(code: str, agency: str, known: frozenset[str]) -> str:

@@ -99,9 +99,7 @@ def merge(tesseract_text: str, glyph_chars: list[str], *, loose: bool = False) -
         # a digit is our model mistaking a 1 for it.
         if "ว" in glyph_chars and "ว" not in tesseract_text and "/" not in glyph_chars:
             return None
-        # A slash is the one mark Tesseract never invents: where ours lost it, it was cut into the
-        # digits beside it, and those digits are wrong too.
-        if glyph_chars.count("/") < tesseract_text.count("/"):
+        if _lost_slash(glyph_chars, tesseract_text):
             return None
         return "".join(glyph_chars)
     theirs = _runs(list(tesseract_text), _TESSERACT_NUMERIC)
@@ -122,6 +120,12 @@ def merge(tesseract_text: str, glyph_chars: list[str], *, loose: bool = False) -
             return None  # (the / and . of a number are never what the two readings disagree on)
         theirs[index] = (True, run)
     return "".join("".join(run) for _kind, run in theirs)
+
+
+def _lost_slash(glyph_chars: list[str], tesseract_text: str) -> bool:
+    """A slash is the one mark Tesseract never invents: where ours lost one it read, it was cut into
+    the digits beside it, and those digits are wrong too."""
+    return glyph_chars.count("/") < tesseract_text.count("/")
 
 
 def _marks(run: list[str]) -> list[str]:
@@ -191,10 +195,9 @@ def _by_position(token: OcrToken, glyphs: list[Any], left: int, consonant_height
     """Our digits and marks, and Tesseract's letters where ours are unread, matched by the columns
     they stand in: where Tesseract glued a month to its year (`ก.พ. ๖๖` read `กพ.'อ๐`), the runs of
     the two readings do not line up, but where their characters stand does. None when an unread
-    glyph of ours has no letter of Tesseract's over it, or when ours lost a slash it read (`merge`)."""
+    glyph of ours has no letter of Tesseract's over it, or when ours lost a slash it read."""
     chars = [g.char for g in glyphs]
-    if not token.chars or REJECT not in chars or not set(chars) & _TRIGGERS \
-            or chars.count("/") < token.text.count("/"):
+    if not token.chars or REJECT not in chars or not set(chars) & _TRIGGERS or _lost_slash(chars, token.text):
         return None
     parts: list[str] = []
     previous_right: int | None = None

@@ -94,7 +94,7 @@ def header_lines(layout: Layout, dpi: float, *, past_paragraphs: int = 0) -> lis
 
     # Lines wholly in the address column (the sender's address, a stamp, the grain of a dark patch
     # there) do not count against the header's length: the labels stand at the margin.
-    address_column = layout.text_left + ADDRESS_BLOCK_FROM * width
+    address_column = _address_column(layout)
     chosen: list[Line] = []
     counted = 0
     for i, line in enumerate(lines):
@@ -159,6 +159,11 @@ ADDRESS_BLOCK_FROM = 0.58  # of the text width: the sender's address and a recei
 DAY_FROM = 0.35  # of the text width: a day written alone stands right of this, over its month
 
 
+def _address_column(layout: Layout) -> float:
+    """Where the sender's address column begins (x on the page)."""
+    return layout.text_left + ADDRESS_BLOCK_FROM * max(1, layout.text_right - layout.text_left)
+
+
 def _in_address_block(segment: Segment, index: int, lines: list[Line], layout: Layout) -> bool:
     """The sender's address at the top right (and a stamp there): never needed, so never read.
 
@@ -179,7 +184,7 @@ def _in_address_block(segment: Segment, index: int, lines: list[Line], layout: L
     margin_lines = [i for i, line in enumerate(lines) if line.segments[0].box.x - layout.text_left < margin]
     # It ends at the second line at the margin (`เรื่อง` under `ที่`), or at one that runs on from the
     # margin into its column: a memo's `ส่วนราชการ …` (a memo has no address block).
-    address_column = layout.text_left + ADDRESS_BLOCK_FROM * width
+    address_column = _address_column(layout)
     ends = margin_lines[1:2] + [i for i in margin_lines if lines[i].segments[0].box.right > address_column]
     return not ends or index < min(ends)
 
