@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.confidence import THRESHOLDS
 from pipeline.models import DocumentKind
 from pipeline.ocr.layout import find_lines
 from pipeline.reader import read_letter
@@ -91,6 +92,39 @@ def test_date_under_a_received_stamp_frame(tmp_path: Path) -> None:
     page.image.convert("L").save(path, dpi=(300, 300))
     letter = read_letter(path)
     assert letter.date.value == dt.date(2015, 11, 4)
+
+
+@pytest.mark.parametrize(("font", "stroke", "height"), [
+    ("Kinnari", 5, 0.5),  # through the middle of the digits
+    ("Loma", 3, 0.5),
+    ("Loma", 5, 0.5),
+    ("Kinnari", 4, 0.7),  # near their tops
+])
+def test_year_cut_through_by_an_askew_stamp_frame(tmp_path: Path, font: str, stroke: int, height: float) -> None:
+    """A stamp set askew: its left edge comes down just after the month and its bottom edge runs
+    through the year, `height` consonant heights above the baseline. Taken out of the frame, each
+    digit is a top and a bottom too small to be a letter; joined again, the year is read — unsure,
+    as anything a frame ran into."""
+    page = Page(debian_font(font))
+    page.y = mm(48)
+    page.text(page.left, "ที่ ลป ๐๐๓๓.๐๐๙/๒๖")
+    mid = page.left + (page.right - page.left) * 0.5
+    page.text(mid, "วันที่ ๒๔ ก.ย. ๒๕๖๗")
+    edge = page.y + page.pitch * 0.7 - page.consonant * height  # where it crosses the year
+    x0 = mid + page.width("วันที่ ๒๔ ก.ย.") + mm(0.8)
+    x1 = page.right + mm(8)
+    year = x0 + page.width(" ๒๕๖๗") / 2
+    slope = 0.035  # about 2°: the edge climbs to the right
+    y0, y1 = edge + (year - x0) * slope, edge - (x1 - year) * slope
+    corners = [(x0, y0), (x1, y1), (x1, y1 - mm(30)), (x0, y0 - mm(30))]
+    page.draw.line(corners + corners[:1], fill=(0, 0, 0), width=stroke)
+    page.text(x0 + mm(4), "เลขรับ ๑๑๕๗", y=edge - mm(22))
+    _subject_addressee_and_body(page, "การสำรวจข้อมูลความต้องการฝึกอบรม", "ผู้อำนวยการมหาวิทยาลัยราชภัฏลำปาง")
+    path = tmp_path / "letter.png"
+    page.image.convert("L").save(path, dpi=(300, 300))
+    letter = read_letter(path)
+    assert letter.date.value == dt.date(2024, 9, 24)
+    assert letter.date.confidence < THRESHOLDS["date"]
 
 
 def test_memo_date_right_of_the_centre_is_read(tmp_path: Path) -> None:

@@ -174,6 +174,7 @@ def reread_token(ink: np.ndarray, token: OcrToken, consonant_height: float, pad:
     if numeric_context:
         glyphs = _digits_where_digits_belong(glyphs, consonant_height)
     glyphs = _slash_where_tesseract_saw_one(glyphs, token.text)
+    glyphs = _arabic_where_tesseract_read_arabic(glyphs, token.text)
     chars = [g.char for g in glyphs]
     digit_conf = [g.confidence for g in glyphs if g.char != REJECT]
     confidence = min(digit_conf) if digit_conf else 1.0
@@ -264,6 +265,33 @@ def _slash_where_tesseract_saw_one(glyphs: list[Any], tesseract_text: str) -> li
         return glyphs
     out = list(glyphs)
     out[unread[0]] = replace(glyphs[unread[0]], char="/", confidence=LENGTH_DISAGREEMENT_CONFIDENCE)
+    return out
+
+
+def _arabic_where_tesseract_read_arabic(glyphs: list[Any], tesseract_text: str) -> list[Any]:
+    """A number is printed in one script. Where ours reads a Thai digit among Arabic ones and
+    Tesseract, which reads Arabic digits well, read the token as Arabic digits that agree with ours
+    everywhere else (`2558` against our `25๖8`: a stamp's frame took the top of the 5), Tesseract's
+    digit is taken — as unsure as any disagreement of the two.
+
+    >>> from pipeline.ocr.glyphs import Glyph
+    >>> read = [Glyph(c, 1.0, (0, 0, 1, 1), ()) for c in "25๖8"]
+    >>> "".join(g.char for g in _arabic_where_tesseract_read_arabic(read, "2558"))
+    '2558'
+    >>> read = [Glyph(c, 1.0, (0, 0, 1, 1), ()) for c in "๒๕๖8"]  # a Thai number: ours stands
+    >>> "".join(g.char for g in _arabic_where_tesseract_read_arabic(read, "2568"))
+    '๒๕๖8'
+    """
+    chars = [g.char for g in glyphs]
+    thai = [i for i, c in enumerate(chars) if c in THAI_DIGITS]
+    arabic = sum(c in ARABIC_DIGITS for c in chars)
+    if not thai or len(thai) >= arabic or len(chars) != len(tesseract_text) \
+            or any(tesseract_text[i] not in ARABIC_DIGITS for i in thai) \
+            or any(c != t for i, (c, t) in enumerate(zip(chars, tesseract_text, strict=True)) if i not in thai):
+        return glyphs
+    out = list(glyphs)
+    for i in thai:
+        out[i] = replace(glyphs[i], char=tesseract_text[i], confidence=DISAGREEMENT_CONFIDENCE)
     return out
 
 

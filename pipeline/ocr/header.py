@@ -15,7 +15,7 @@ import numpy as np
 
 from pipeline.models import Box
 from pipeline.ocr import digits
-from pipeline.ocr.layout import Layout, Line, Segment, find_lines
+from pipeline.ocr.layout import CROSSING, Layout, Line, Segment, find_lines
 from pipeline.ocr.preprocess import PreparedPage
 from pipeline.ocr.spelling import Lexicon
 from pipeline.ocr.tesseract import OcrLine, OcrToken, read_lines
@@ -129,24 +129,34 @@ def _crop(page: PreparedPage, segment_box: Box, pad: int) -> np.ndarray:
 def _clean_crop(page: PreparedPage, segment: Segment, layout: Layout, pad: int) -> np.ndarray:
     """The segment's own strokes only, on white: neighbouring lines' ink and the faint edges of
     their letters (below the ink threshold, but Tesseract reads them) are blanked, and so is a
-    stamp's frame the letters touched."""
+    stamp's frame the letters touched — but not where it crosses a letter (a frame set askew over
+    the middle of a year): there the letter's strokes went on through it."""
     crop = _crop(page, segment.box, pad).copy()
     x0, y0 = max(0, segment.box.x - pad), max(0, segment.box.y - pad // 2)
     sub = layout.labels[y0:y0 + crop.shape[0], x0:x0 + crop.shape[1]]
     own = np.isin(sub, np.asarray(segment.components) + 1).astype(np.uint8)
-    near_own = cv2.dilate(own, np.ones((5, 5), np.uint8)) > 0
-    crop[~near_own] = 255
+    crop[cv2.dilate(own, np.ones((5, 5), np.uint8)) == 0] = 255
+    strokes = _rule_strokes(layout, x0, y0, crop.shape)
+    if strokes.any():
+        reach = max(3, round(layout.consonant_height * CROSSING))
+        crossed = cv2.morphologyEx(own, cv2.MORPH_CLOSE, np.ones((reach, 1), np.uint8)) \
+            | cv2.morphologyEx(own, cv2.MORPH_CLOSE, np.ones((1, reach), np.uint8))
+        # the strokes with their blurred edge, which the ink left out, but not the letters' own strokes
+        crop[(cv2.dilate(strokes, np.ones((5, 5), np.uint8)) > 0) & (crossed == 0)] = 255
+    return crop
+
+
+def _rule_strokes(layout: Layout, x0: int, y0: int, shape: tuple[int, ...]) -> np.ndarray:
+    """The strokes of the frames letters were parted from (`Layout.rules`) inside a crop at (x0, y0)."""
+    strokes = np.zeros(shape[:2], np.uint8)
     for rule in layout.rules:
         h, w = rule.mask.shape
         left, top = max(x0, rule.x), max(y0, rule.y)
-        right, bottom = min(x0 + crop.shape[1], rule.x + w), min(y0 + crop.shape[0], rule.y + h)
+        right, bottom = min(x0 + shape[1], rule.x + w), min(y0 + shape[0], rule.y + h)
         if left < right and top < bottom:
-            part = rule.mask[top - rule.y:bottom - rule.y, left - rule.x:right - rule.x].astype(np.uint8)
-            # with its blurred edge, which the ink left out, but not the letters' own strokes
-            mine = own[top - y0:bottom - y0, left - x0:right - x0] > 0
-            blank = (cv2.dilate(part, np.ones((5, 5), np.uint8)) > 0) & ~mine
-            crop[top - y0:bottom - y0, left - x0:right - x0][blank] = 255
-    return crop
+            strokes[top - y0:bottom - y0, left - x0:right - x0] |= \
+                rule.mask[top - rule.y:bottom - rule.y, left - rule.x:right - rule.x].astype(np.uint8)
+    return strokes
 
 
 def _scaled(crop: np.ndarray, factor: float) -> np.ndarray:

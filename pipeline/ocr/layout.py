@@ -164,6 +164,8 @@ RULE_LENGTH = 2.5  # consonant heights: a straight stroke this long is a rule or
 RULE_WIDTH = 0.3  # consonant heights: … and a rule is thinner than this (the emblem's body is not)
 RULE_SHARE = 0.5  # of a big component's ink in such strokes: a frame or an underline
 FRAME_FILL = 0.15  # of its box a frame's ink covers at most
+_SHARED_COLUMNS = 0.45  # of the narrower piece's width: two pieces this much over one another are one letter
+CROSSING = 0.5  # consonant heights: a frame's stroke crossing a letter is no thicker than this
 
 
 def _free_letters_on_frames(labels: np.ndarray, stats: np.ndarray, big: np.ndarray, lines: list[Line],
@@ -198,18 +200,53 @@ def _free_letters_on_frames(labels: np.ndarray, stats: np.ndarray, big: np.ndarr
             continue  # the emblem, a photo, a signature: a few straight strokes in much else
         count, parts, part_stats, _c = cv2.connectedComponentsWithStats(own & (1 - strokes), connectivity=8)
         parted = len(rows)
-        for p in range(1, count):
-            px, py, pw, ph, area = (int(v) for v in part_stats[p])
+        near = [p for p in range(1, count)
+                if any(b0 - 1.5 * ch <= y + part_stats[p, 1] + part_stats[p, 3] / 2 <= b1 + ch for b0, b1 in bands)]
+        for group in _cut_apart(strokes, part_stats, near):
+            px, py = (int(v) for v in part_stats[group, :2].min(axis=0))
+            pw = int((part_stats[group, 0] + part_stats[group, 2]).max()) - px
+            ph = int((part_stats[group, 1] + part_stats[group, 3]).max()) - py
+            area = int(part_stats[group, 4].sum())
             centre = y + py + ph / 2
             if ph > 1.75 * ch or pw > 2.5 * ch or area < max(4, ch * ch / 120) \
                     or not any(b0 - 0.8 * ch <= centre <= b1 + 0.5 * ch for b0, b1 in bands):
                 continue
-            labels[y - top:y - top + h, x:x + w][parts == p] = next_label
+            labels[y - top:y - top + h, x:x + w][np.isin(parts, group)] = next_label
             next_label += 1
             rows.append([x + px, y + py, pw, ph, area])
         if len(rows) > parted:
             rules.append(Rule(x, y, strokes > 0))
     return rules, np.asarray(rows, dtype=stats.dtype).reshape(-1, stats.shape[1])
+
+
+def _cut_apart(strokes: np.ndarray, part_stats: np.ndarray, pieces: list[int]) -> list[list[int]]:
+    """The `pieces` left when a frame's strokes are taken out, grouped into the letters they were: a
+    stroke running through the middle of a line (a stamp set askew over the year) cuts each digit
+    into a top and a bottom, too small to be letters on their own. Pieces one above the other with
+    stroke ink in every row between them (in the columns they share) are one letter."""
+    parent = {p: p for p in pieces}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    boxes = {p: tuple(int(v) for v in part_stats[p, :4]) for p in pieces}
+    for a in pieces:
+        ax, ay, aw, ah = boxes[a]
+        for b in pieces:
+            bx, by, bw, _bh = boxes[b]
+            shared = min(ax + aw, bx + bw) - max(ax, bx)
+            if by < ay + ah or shared < _SHARED_COLUMNS * min(aw, bw):
+                continue  # b is not below a, or they do not stand one above the other
+            between = strokes[ay + ah:by, max(ax, bx):max(ax, bx) + shared]
+            if between.size and between.any(axis=1).all():
+                parent[root(b)] = root(a)
+    groups: dict[int, list[int]] = {}
+    for p in pieces:
+        groups.setdefault(root(p), []).append(p)
+    return list(groups.values())
 
 
 def _opened(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
