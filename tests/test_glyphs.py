@@ -127,6 +127,18 @@ def test_broken_digit_is_joined() -> None:
     assert "".join(g.char for g in glyphs) == "๒๕๖๑"
 
 
+@pytest.mark.parametrize(("seed", "family", "text"), [(72, "bai-jamjuree", "๒๘"), (25, "niramit", "๓/๒")])
+def test_digit_broken_into_four_slivers_is_joined(seed: int, family: str, text: str) -> None:
+    """A light bilevel scan of thin strokes (eroded, a threshold too dark) leaves a digit in four
+    slivers side by side, each only a piece: together, no wider than a digit, they are one."""
+    rng = random.Random(seed)
+    rng.choice(["๒๘", "๒๕๕๘", "๐๐๑๗", "๓/๒", "๑๒", "๒๔", "๒๓"])  # the draw that chose `text`
+    style = ScanStyle(blur=rng.uniform(0.3, 0.8), noise=rng.uniform(1, 6), binarise="fixed",
+                      threshold_shift=rng.randint(-60, -20), morph=-1, breaks=rng.randint(0, 2))
+    token = scan_token(text, heldout(family), rng.uniform(18, 27), rng, style=style, tracking=0.1)
+    assert read(token) == text
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

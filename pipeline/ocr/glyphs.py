@@ -49,7 +49,8 @@ _SHARED_COLUMNS = 0.45  # overlap, as a share of the narrower component's width
 _SHARED_ROWS = 0.5  # components sharing more of the shorter one's rows stand side by side
 _TALL = 0.5  # consonant heights: components at least this tall may be glyphs side by side
 _NESTED_COLUMNS = 0.8  # side by side, they are one glyph only when one stands this much inside the other
-_MAX_PIECES = 3  # a glyph is at most this many pieces
+_MAX_PIECES = 4  # a glyph is at most this many pieces (that many only as fragments within `_ONE_GLYPH`)
+_ONE_GLYPH = 1.1  # consonant heights: the widest a digit is
 _MAX_CUTS = 2  # thin columns tried per unsure atom (more over-split: the model learnt `frag` on two)
 _MAX_CUTS_WIDE = 4  # … except in atoms wide enough for more glyphs
 _GLYPH_WIDTH = 0.75  # consonant heights: a digit's usual width with its spacing
@@ -444,9 +445,16 @@ class GlyphReader:
             movable.extend([not ok] * len(parts))
         runs = layout.segments(pieces, movable)
         known = {(i, i + 1): first[atoms.index(p)] for i, p in enumerate(pieces) if p in atoms}
-        todo = [r for r in runs if r not in known]
-        fresh = self._score(layout, [pieces[i:j] for i, j in todo])
-        scored = {**known, **dict(zip(todo, fresh, strict=True))}
+        todo = [r for r in runs if r not in known and r[1] - r[0] < _MAX_PIECES]
+        scored = {**known, **dict(zip(todo, self._score(layout, [pieces[i:j] for i, j in todo]), strict=True))}
+        # A glyph of `_MAX_PIECES` pieces only where each alone is a fragment and together they are no
+        # wider than a digit: a light bilevel scan breaks thin strokes that far (00090's ๒ in four
+        # slivers), while wider runs of as many pieces are mostly two glyphs (๓ and the slash after it).
+        fragments = [r for r in runs if r[1] - r[0] == _MAX_PIECES
+                     and max(p.box[2] for p in pieces[r[0]:r[1]]) - min(p.box[0] for p in pieces[r[0]:r[1]])
+                     <= _ONE_GLYPH * layout.ch
+                     and all(int(np.argmax(scored[(k, k + 1)])) == self._frag for k in range(*r))]
+        scored.update(zip(fragments, self._score(layout, [pieces[i:j] for i, j in fragments]), strict=True))
         score, chosen = self._best_path(len(pieces), scored)
         return score, [(scored[(i, j)], layout.mask(pieces[i:j])[1]) for i, j in chosen]
 
