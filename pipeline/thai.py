@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from pipeline.groups import connected_groups
+
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 ARABIC_DIGITS = "0123456789"
 _TO_ARABIC = str.maketrans(THAI_DIGITS, ARABIC_DIGITS)
@@ -180,16 +182,9 @@ LOOK_ALIKE_LETTERS = ("ลส", "กค", "ดต", "คด", "บป", "พผ"
 
 def _look_alike_classes() -> dict[str, str]:
     """Each look-alike letter → the first letter of its class (letters linked by pairs, transitively)."""
-    parent = {c: c for pair in LOOK_ALIKE_LETTERS for c in pair}
-
-    def root(c: str) -> str:
-        while parent[c] != c:
-            c = parent[c]
-        return c
-
-    for pair in LOOK_ALIKE_LETTERS:
-        parent[root(pair[1])] = root(pair[0])
-    return {c: root(c) for c in parent}
+    letters = dict.fromkeys(c for pair in LOOK_ALIKE_LETTERS for c in pair)
+    classes = connected_groups(letters, ((pair[0], pair[1]) for pair in LOOK_ALIKE_LETTERS))
+    return {c: group[0] for group in classes for c in group}
 
 
 _LOOK_ALIKE_CLASS = str.maketrans(_look_alike_classes())

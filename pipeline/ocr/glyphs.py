@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -34,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pipeline.groups import connected_groups
 from pipeline.thai import ARABIC_DIGITS, THAI_DIGITS
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
@@ -203,34 +204,26 @@ def _atoms(ink: np.ndarray, ch: float) -> tuple[np.ndarray, list[tuple[int, int,
         )
         for i in keep
     }
-    parent = {i: i for i in keep}
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     order = sorted(keep, key=lambda i: boxes[i][0])
-    for n, a in enumerate(order):
-        ax0, ay0, ax1, ay1 = boxes[a]
-        for b in order[n + 1 :]:
-            bx0, by0, bx1, by1 = boxes[b]
-            if bx0 >= ax1:
-                break
-            narrower = min(ax1 - ax0, bx1 - bx0)
-            overlap = min(ax1, bx1) - bx0
-            # Side by side (sharing most rows), two glyphs lean into each other's columns — the
-            # slash after ๔ or ๕, under its tail — so only one nearly inside the other is joined.
-            # A speck or a dot beside a stroke is no glyph of its own: it stays with the stroke.
-            shorter = min(ay1 - ay0, by1 - by0)
-            beside = shorter >= _TALL * ch and min(ay1, by1) - max(ay0, by0) > _SHARED_ROWS * shorter
-            if overlap >= (_NESTED_COLUMNS if beside else _SHARED_COLUMNS) * narrower:
-                parent[find(b)] = find(a)
-    groups: dict[int, list[int]] = {}
-    for i in keep:
-        groups.setdefault(find(i), []).append(i)
-    merged = sorted(groups.values(), key=lambda g: min(boxes[i][0] for i in g))
+
+    def joins() -> Iterator[tuple[int, int]]:
+        for n, a in enumerate(order):
+            ax0, ay0, ax1, ay1 = boxes[a]
+            for b in order[n + 1 :]:
+                bx0, by0, bx1, by1 = boxes[b]
+                if bx0 >= ax1:
+                    break
+                narrower = min(ax1 - ax0, bx1 - bx0)
+                overlap = min(ax1, bx1) - bx0
+                # Side by side (sharing most rows), two glyphs lean into each other's columns — the
+                # slash after ๔ or ๕, under its tail — so only one nearly inside the other is joined.
+                # A speck or a dot beside a stroke is no glyph of its own: it stays with the stroke.
+                shorter = min(ay1 - ay0, by1 - by0)
+                beside = shorter >= _TALL * ch and min(ay1, by1) - max(ay0, by0) > _SHARED_ROWS * shorter
+                if overlap >= (_NESTED_COLUMNS if beside else _SHARED_COLUMNS) * narrower:
+                    yield a, b
+
+    merged = sorted(connected_groups(keep, joins()), key=lambda g: min(boxes[i][0] for i in g))
     lut = np.full(count, -1, np.int32)
     atom_boxes = []
     for n, group in enumerate(merged):

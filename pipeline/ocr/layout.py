@@ -9,12 +9,13 @@ memo's `ที่ …` and `วันที่ …`, become separate segments.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from pipeline.groups import connected_groups
 from pipeline.models import Box
 
 
@@ -200,6 +201,7 @@ def _free_letters_on_frames(labels: np.ndarray, stats: np.ndarray, big: np.ndarr
             continue  # the emblem, a photo, a signature: a few straight strokes in much else
         count, parts, part_stats, _c = cv2.connectedComponentsWithStats(own & (1 - strokes), connectivity=8)
         parted = len(rows)
+        # a line's letters stand near its band (and pairing pieces costs their count squared)
         near = [p for p in range(1, count)
                 if any(b0 - 1.5 * ch <= y + part_stats[p, 1] + part_stats[p, 3] / 2 <= b1 + ch for b0, b1 in bands)]
         for group in _cut_apart(strokes, part_stats, near):
@@ -224,29 +226,21 @@ def _cut_apart(strokes: np.ndarray, part_stats: np.ndarray, pieces: list[int]) -
     stroke running through the middle of a line (a stamp set askew over the year) cuts each digit
     into a top and a bottom, too small to be letters on their own. Pieces one above the other with
     stroke ink in every row between them (in the columns they share) are one letter."""
-    parent = {p: p for p in pieces}
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     boxes = {p: tuple(int(v) for v in part_stats[p, :4]) for p in pieces}
-    for a in pieces:
-        ax, ay, aw, ah = boxes[a]
-        for b in pieces:
-            bx, by, bw, _bh = boxes[b]
-            shared = min(ax + aw, bx + bw) - max(ax, bx)
-            if by < ay + ah or shared < _SHARED_COLUMNS * min(aw, bw):
-                continue  # b is not below a, or they do not stand one above the other
-            between = strokes[ay + ah:by, max(ax, bx):max(ax, bx) + shared]
-            if between.size and between.any(axis=1).all():
-                parent[root(b)] = root(a)
-    groups: dict[int, list[int]] = {}
-    for p in pieces:
-        groups.setdefault(root(p), []).append(p)
-    return list(groups.values())
+
+    def joins() -> Iterator[tuple[int, int]]:
+        for a in pieces:
+            ax, ay, aw, ah = boxes[a]
+            for b in pieces:
+                bx, by, bw, _bh = boxes[b]
+                shared = min(ax + aw, bx + bw) - max(ax, bx)
+                if by < ay + ah or shared < _SHARED_COLUMNS * min(aw, bw):
+                    continue  # b is not below a, or they do not stand one above the other
+                between = strokes[ay + ah:by, max(ax, bx):max(ax, bx) + shared]
+                if between.size and between.any(axis=1).all():
+                    yield a, b
+
+    return connected_groups(pieces, joins())
 
 
 def _opened(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
