@@ -41,6 +41,9 @@ _TONE = "\u0e48\u0e49\u0e4a\u0e4b"
 _SPLIT_SARA_AM = re.compile(f"\u0e4d([{_TONE}]?)\u0e32")
 _TONE_BEFORE_MARK = re.compile(f"([{_TONE}])([\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39])")
 _SPACES = re.compile(r"\s+")
+# A mark needs a consonant to sit on: after a full stop, a digit or a space it is a dot or a speck
+# OCR took for one (ก.บ.จ. read ก.ุบ.จ.).
+_MARK_ON_NOTHING = re.compile(f"(^|[^\u0e01-\u0e2e{_ABOVE_BELOW}])[{_ABOVE_BELOW}]+")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff]")
 
 
@@ -71,8 +74,9 @@ def normalize_text(text: str) -> str:
     """The one normalisation for Thai text entering the system (OCR, imports, forms).
 
     NFC; ``ํา`` (nikhahit + sara aa) joined into ``ำ`` with any tone mark kept before it;
-    a tone mark typed before an upper/lower vowel moved after it; doubled marks collapsed;
-    zero-width characters dropped; whitespace folded to single spaces.
+    a tone mark typed before an upper/lower vowel moved after it; doubled marks collapsed; marks
+    with no consonant under them dropped; zero-width characters dropped; whitespace folded to
+    single spaces.
 
     >>> normalize_text("ประจํา  ปี")
     'ประจำ ปี'
@@ -80,6 +84,8 @@ def normalize_text(text: str) -> str:
     'ที่ว่าการ'
     >>> normalize_text("น\u0e49\u0e4dา")
     'น้ำ'
+    >>> normalize_text("(ก.ุบ.จ.)")
+    '(ก.บ.จ.)'
     """
     text = unicodedata.normalize("NFC", text)
     text = _ZERO_WIDTH.sub("", text)
@@ -88,6 +94,7 @@ def normalize_text(text: str) -> str:
     text = re.sub(f"([{_TONE}])\u0e4d\u0e32", lambda m: m.group(1) + "\u0e33", text)
     text = _TONE_BEFORE_MARK.sub(r"\2\1", text)
     text = _DOUBLED_MARK.sub(r"\1", text)
+    text = _MARK_ON_NOTHING.sub(r"\1", text)
     # A tone mark right after another tone mark: keep the last one written.
     text = re.sub(f"[{_TONE}]+([{_TONE}])", r"\1", text)
     return _SPACES.sub(" ", text).strip()

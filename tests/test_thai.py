@@ -25,6 +25,8 @@ def test_documented_examples_hold(module: str) -> None:
     ("กิิน", "กิน"),  # a doubled vowel
     ("  เรื่อง \t ขอเชิญ\n ประชุม ", "เรื่อง ขอเชิญ ประชุม"),
     ("\u200bลำปาง", "ลำปาง"),
+    ("(ก.ุบ.จ.)", "(ก.บ.จ.)"),  # a dot read as sara u: a mark with no consonant under it
+    ("๒่ ุ", "๒"),  # marks on a digit, on a space
 ])
 def test_normalize_repairs_what_ocr_and_keyboards_produce(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected
@@ -35,6 +37,21 @@ def test_digits_years_months() -> None:
     assert be_year_to_ce(2567) == 2024 and be_year_to_ce(67) == 2024 and be_year_to_ce(2024) == 2024
     assert month_number("ธันวาคม") == 12 and month_number("ธ.ค.") == 12 and month_number("มกรา") is None
     assert strip_marks("ที่") == "ท"
+
+
+def test_normalising_leaves_real_texts_as_written() -> None:
+    """Real letters and documents are already normal: only their spacing changes."""
+    import unicodedata
+
+    from pipeline.thai import fold_spaces
+
+    from .conftest import REAL_TEXTS
+
+    texts = sorted(REAL_TEXTS.glob("*.txt"))
+    assert len(texts) >= 4
+    for path in texts:
+        text = unicodedata.normalize("NFC", path.read_text("utf-8"))
+        assert normalize_text(text) == fold_spaces(text), path.name
 
 
 def test_mark_restoration_leaves_a_real_letter_as_printed() -> None:
