@@ -127,6 +127,31 @@ def test_year_cut_through_by_an_askew_stamp_frame(tmp_path: Path, font: str, str
     assert letter.date.confidence < THRESHOLDS["date"]
 
 
+def test_tall_vowel_beside_a_pile_of_marks_stays_in_its_line(tmp_path: Path) -> None:
+    """A 200-dpi scan blurs the marks over the bold `เรื่อง` into one pile as tall as a small letter;
+    the ใ of `ใน` further on rises as high. Lines are grown from the top, so the ใ joined the pile's
+    row, and the subject lost it (`เนื่อง นวัน`)."""
+    from PIL import ImageFilter
+
+    from samples.generate import heldout_fonts
+
+    subject = "การจัดกิจกรรมเฉลิมพระเกียรติเนื่องในวันเฉลิมพระชนมพรรษา"
+    page = Page(next(f for f in heldout_fonts() if f.name == "anuphan"))
+    page.y = mm(48)
+    page.text(page.left, "ที่ ลป ๐๐๑๘.๓/ว ๒๕๖")
+    page.newline(1.5)
+    page.labelled("เรื่อง", subject, bold_label=True)
+    page.newline(0.5)
+    page.labelled("เรียน", "หัวหน้าส่วนราชการประจำจังหวัดลำปาง", bold_label=True)
+    page.newline(0.5)
+    page.paragraph(BODY)
+    image = page.image.convert("L")
+    image = image.resize((image.width * 2 // 3, image.height * 2 // 3)).filter(ImageFilter.GaussianBlur(1.0))
+    path = tmp_path / "letter.png"
+    image.save(path, dpi=(200, 200))
+    assert read_letter(path).subject.value == subject
+
+
 def test_memo_date_right_of_the_centre_is_read(tmp_path: Path) -> None:
     """A memo has no sender's address: its `วันที่ …` is read even where a letter's address would
     stand, and even when the `ที่` line does not start at the margin (the label set in, or merged

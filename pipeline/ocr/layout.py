@@ -9,6 +9,7 @@ memo's `ที่ …` and `วันที่ …`, become separate segments.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -86,6 +87,7 @@ class Layout:
 # speckle (a dark, uneven bilevel scan has thousands of 8–10 px specks, more than letters).
 MIN_CONSONANT = 14
 STACKED = 0.5  # of the lower line's height: lines overlapping more than this are stacked, not text
+CONSONANT_LIKE = (0.8, 1.3)  # consonant heights: a glyph this tall stands on a line's baseline
 
 
 def consonant_height(stats: np.ndarray) -> float:
@@ -286,6 +288,7 @@ def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, 
             rows.append([int(i)])
             row_bands.append((top, bottom))
             row_edges.append(([top], [bottom]))
+    rows = _tall_vowels_to_their_line(rows, row_bands, stats, ch)
     # Segments of consonant-sized components first; marks are given to segments afterwards.
     bands: list[tuple[int, int, list[int]]] = []  # (core_top, baseline, members) of each segment
     for members in rows:
@@ -335,6 +338,29 @@ def _group_lines(core_idx: np.ndarray, mark_idx: np.ndarray, stats: np.ndarray, 
     lines.extend(g for g in lone if not any(_overlap_rows(g.box, line.box) for line in lines))
     lines.sort(key=lambda line: line.baseline)
     return lines
+
+
+def _tall_vowels_to_their_line(rows: list[list[int]], bands: list[tuple[float, float]], stats: np.ndarray,
+                               ch: float) -> list[list[int]]:
+    """Rows are grown from the top, so a tall vowel (ใ ไ โ) rising from a line's baseline as high as a
+    bold pile of marks over the same line (ื่ over เรื่อง, blurred into one) joins the pile's row and is
+    lost to its line. Such a row stands right above the line and holds at most one glyph of a
+    consonant's height (a pile can be as tall as a small one): its tall glyphs go back to the row
+    below; the pile stays where it was."""
+    xs, ws, hs = stats[:, 0], stats[:, 2], stats[:, 3]
+    order = sorted(range(len(rows)), key=lambda r: bands[r][0])
+    for above, below in itertools.pairwise(order):
+        members = rows[above]
+        consonants = sum(CONSONANT_LIKE[0] * ch <= hs[j] <= CONSONANT_LIKE[1] * ch for j in members)
+        # its band ends at most half a consonant over the other's, well above that one's baseline
+        close = bands[below][0] - bands[above][1] <= 0.5 * ch and bands[above][1] <= bands[below][1] - 0.3 * ch
+        if not members or not rows[below] or consonants >= 2 or not close:
+            continue
+        left, right = min(xs[j] for j in rows[below]), max(xs[j] + ws[j] for j in rows[below])
+        tall = [j for j in members if hs[j] > CONSONANT_LIKE[1] * ch and left <= xs[j] and xs[j] + ws[j] <= right]
+        rows[below].extend(tall)
+        rows[above] = [j for j in members if j not in tall]
+    return [row for row in rows if row]
 
 
 def _overlap_rows(a: Box, b: Box) -> bool:
