@@ -50,7 +50,8 @@ _SHARED_COLUMNS = 0.45  # overlap, as a share of the narrower component's width
 _SHARED_ROWS = 0.5  # components sharing more of the shorter one's rows stand side by side
 _TALL = 0.5  # consonant heights: components at least this tall may be glyphs side by side
 _NESTED_COLUMNS = 0.8  # side by side, they are one glyph only when one stands this much inside the other
-_MAX_PIECES = 4  # a glyph is at most this many pieces (that many only as fragments within `_ONE_GLYPH`)
+_MAX_PIECES = 3  # a glyph is at most this many pieces …
+_MAX_FRAGMENTS = 4  # … or this many, each alone a fragment, together no wider than `_ONE_GLYPH`
 _ONE_GLYPH = 1.1  # consonant heights: the widest a digit is
 _MAX_CUTS = 2  # thin columns tried per unsure atom (more over-split: the model learnt `frag` on two)
 _MAX_CUTS_WIDE = 4  # … except in atoms wide enough for more glyphs
@@ -162,9 +163,9 @@ class Layout:
         return shape, scalars, box
 
     def segments(
-        self, pieces: Sequence[Piece], movable: Sequence[bool] | None = None
+        self, pieces: Sequence[Piece], movable: Sequence[bool] | None = None, most: int = _MAX_PIECES
     ) -> list[tuple[int, int]]:
-        """Runs [i, j) of consecutive pieces that could be one glyph.
+        """Runs [i, j) of up to `most` consecutive pieces that could be one glyph.
 
         A run of more than one piece must hold only `movable` pieces (a glyph the network is sure of
         stays as it is: a sure ๑ must not swallow the unsure dot beside it), must not be wider than
@@ -173,7 +174,7 @@ class Layout:
         out = []
         for i in range(len(pieces)):
             out.append((i, i + 1))
-            for j in range(i + 2, min(len(pieces), i + _MAX_PIECES) + 1):
+            for j in range(i + 2, min(len(pieces), i + most) + 1):
                 run = pieces[i:j]
                 if movable is not None and not all(movable[i:j]):
                     break
@@ -436,14 +437,14 @@ class GlyphReader:
             parts = [atom] if ok else layout.cut(atom.atom, slant, pitch)
             pieces.extend(parts)
             movable.extend([not ok] * len(parts))
-        runs = layout.segments(pieces, movable)
+        runs = layout.segments(pieces, movable, most=_MAX_FRAGMENTS)
         known = {(i, i + 1): first[atoms.index(p)] for i, p in enumerate(pieces) if p in atoms}
-        todo = [r for r in runs if r not in known and r[1] - r[0] < _MAX_PIECES]
+        todo = [r for r in runs if r not in known and r[1] - r[0] <= _MAX_PIECES]
         scored = {**known, **dict(zip(todo, self._score(layout, [pieces[i:j] for i, j in todo]), strict=True))}
-        # A glyph of `_MAX_PIECES` pieces only where each alone is a fragment and together they are no
+        # A glyph of more pieces only where each alone is a fragment and together they are no
         # wider than a digit: a light bilevel scan breaks thin strokes that far (00090's ๒ in four
         # slivers), while wider runs of as many pieces are mostly two glyphs (๓ and the slash after it).
-        fragments = [r for r in runs if r[1] - r[0] == _MAX_PIECES
+        fragments = [r for r in runs if r[1] - r[0] > _MAX_PIECES
                      and max(p.box[2] for p in pieces[r[0]:r[1]]) - min(p.box[0] for p in pieces[r[0]:r[1]])
                      <= _ONE_GLYPH * layout.ch
                      and all(int(np.argmax(scored[(k, k + 1)])) == self._frag for k in range(*r))]
