@@ -174,11 +174,22 @@ def _address_column(layout: Layout) -> float:
     return layout.text_left + ADDRESS_BLOCK_FROM * max(1, layout.text_right - layout.text_left)
 
 
-def _in_address_block(segment: Segment, index: int, lines: list[Line], layout: Layout) -> bool:
+def _address_block_end(lines: list[Line], layout: Layout) -> int | None:
+    """The index of the first line below the sender's address block: the second line at the margin
+    (`เรื่อง` under `ที่`), or one that runs on from the margin into the address column — a memo's
+    `ส่วนราชการ …` (a memo has no address block). None when no line ends it."""
+    margin = layout.consonant_height * 1.5
+    margin_lines = [i for i, line in enumerate(lines) if line.segments[0].box.x - layout.text_left < margin]
+    address_column = _address_column(layout)
+    ends = margin_lines[1:2] + [i for i in margin_lines if lines[i].segments[0].box.right > address_column]
+    return min(ends) if ends else None
+
+
+def _in_address_block(segment: Segment, index: int, lines: list[Line], layout: Layout, end: int | None) -> bool:
     """The sender's address at the top right (and a stamp there): never needed, so never read.
 
-    It lies right of the centre, above the second line that starts at the margin (the first is
-    `ที่ …`, the second `เรื่อง …`); the date, which starts at the centre, stays.
+    It lies right of the centre, above the line that ends it (`end`, `_address_block_end`); the
+    date, which starts at the centre, stays.
     """
     width = max(1, layout.text_right - layout.text_left)
     if (segment.box.x - layout.text_left) / width < ADDRESS_BLOCK_FROM:
@@ -190,13 +201,7 @@ def _in_address_block(segment: Segment, index: int, lines: list[Line], layout: L
     if len(above) == 1 and above[0].box.w < 3 * layout.consonant_height \
             and (above[0].box.x - layout.text_left) / width >= DAY_FROM:
         return False  # month and year under a day filled in on a line of its own
-    margin = layout.consonant_height * 1.5
-    margin_lines = [i for i, line in enumerate(lines) if line.segments[0].box.x - layout.text_left < margin]
-    # It ends at the second line at the margin (`เรื่อง` under `ที่`), or at one that runs on from the
-    # margin into its column: a memo's `ส่วนราชการ …` (a memo has no address block).
-    address_column = _address_column(layout)
-    ends = margin_lines[1:2] + [i for i in margin_lines if lines[i].segments[0].box.right > address_column]
-    return not ends or index < min(ends)
+    return end is None or index < end
 
 
 @dataclass(frozen=True)
@@ -225,10 +230,12 @@ def read_header(page: PreparedPage, *, past_paragraphs: int = 0, layout: Layout 
     pad = int(ch * 0.6)
     width = max(1, layout.text_right - layout.text_left)
 
+    block_end = _address_block_end(chosen, layout)
     line_jobs = [
         _Job(_clean_crop(page, seg, layout, pad), seg.box, li, (seg.box.x - layout.text_left) / ch,
              (seg.box.right - layout.text_left) / width, seg)
-        for li, line in enumerate(chosen) for seg in line.segments if not _in_address_block(seg, li, chosen, layout)
+        for li, line in enumerate(chosen) for seg in line.segments
+        if not _in_address_block(seg, li, chosen, layout, block_end)
     ]
     mark_jobs: list[_Job] = []
     first_top = chosen[0].box.y if chosen else layout.page_height
