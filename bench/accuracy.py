@@ -54,7 +54,7 @@ def _hints(folder: str):  # type: ignore[no-untyped-def]
 
     numbers = [r.number for r in parse_register_file(Path(folder) / "register.csv")]
     return Hints(parse_directory_file(ROOT / "samples" / "directory.yaml").vocabulary,
-                 frozenset(n.code for n in numbers), frozenset(f"{n.code} {n.agency}" for n in numbers))
+                 frozenset(n.code for n in numbers), frozenset((n.code, n.agency) for n in numbers))
 
 
 def _read(args: tuple[str, str]) -> dict:

@@ -41,13 +41,13 @@ class Hints:
 
     `vocabulary`: names besides the dictionary (the directory's units and positions), so that OCR
     repair does not bend a proper name into a common word. `codes`: the agency codes the
-    register numbers letters with, to tell ลป from a misread สป. `agencies`: its code-and-agency
-    prefixes (`ลป 0421`), to read an agency whose last digit took in the slash after it.
+    register numbers letters with, to tell ลป from a misread สป. `agencies`: its (code, agency)
+    prefixes (`("ลป", "0421")`), to read an agency whose last digit took in the slash after it.
     """
 
     vocabulary: tuple[str, ...] = ()
     codes: frozenset[str] = frozenset()
-    agencies: frozenset[str] = frozenset()
+    agencies: frozenset[tuple[str, str]] = frozenset()
 
 
 NO_HINTS = Hints()

@@ -92,7 +92,7 @@ def hints(app: App) -> Hints:
             series = session.execute(select(RegisterEntryRow.code, RegisterEntryRow.agency).distinct()).all()
             cached = (time.monotonic(), Hints(load_directory(session).vocabulary,
                                               frozenset(code for code, _agency in series),
-                                              frozenset(f"{code} {agency}" for code, agency in series)))
+                                              frozenset((code, agency) for code, agency in series)))
         _hints[key] = cached
     return cached[1]
 

@@ -50,13 +50,13 @@ _SLASH_LOST = re.compile(rf"(?P<code>{CODE})\s*{_AGENCY}(?P<circular>ว)\s*(?P<
 
 
 def parse_number(text: str, *, known_codes: frozenset[str] = frozenset(),
-                 known_agencies: frozenset[str] = frozenset()) -> LetterNumber | None:
+                 known_agencies: frozenset[tuple[str, str]] = frozenset()) -> LetterNumber | None:
     """A letter number from the text after (or including) the `ที่` label; None if it does not parse.
 
     Thai or Arabic digits, any spacing. The serial may be blank (a reserved number). `known_codes`:
     the codes the local register uses; a code read one look-alike letter away from exactly one of
-    them is taken as that code (สป for ลป). `known_agencies`: its code-and-agency prefixes
-    (`ลป 0421`); where a circular's slash was lost into the digit before it, the agency is the one
+    them is taken as that code (สป for ลป). `known_agencies`: its (code, agency) prefixes
+    (`("ลป", "0421")`); where a circular's slash was lost into the digit before it, the agency is the one
     prefix that agrees in all but that digit.
     """
     match, lost = _match(text)
@@ -84,13 +84,13 @@ def _match(text: str) -> tuple[re.Match[str] | None, bool]:
     return (match, False) if match is not None else (_SLASH_LOST.search(body), True)
 
 
-def _agency_before_lost_slash(code: str, agency: str, known: frozenset[str]) -> str:
+def _agency_before_lost_slash(code: str, agency: str, known: frozenset[tuple[str, str]]) -> str:
     """`agency` as read, or the one known agency of `code` it differs from in its last digit only
     (the digit the slash fused into)."""
-    if f"{code} {agency}" in known:
+    if (code, agency) in known:
         return agency
-    fitting = [k.split(" ", 1)[1] for k in known if k.startswith(f"{code} {agency[:-1]}")
-               and len(k) == len(code) + 1 + len(agency)]
+    fitting = [other for known_code, other in known
+               if known_code == code and len(other) == len(agency) and other[:-1] == agency[:-1]]
     return fitting[0] if len(fitting) == 1 else agency
 
 
